@@ -1,0 +1,131 @@
+"""Roles are Django groups. Their permissions are declared here, once.
+
+The four console roles follow the PRD's RBAC table exactly for its four capabilities
+(view_all_conversations, view_pii, export_data, modify_settings); the model permissions each
+needs to use the admin are added beside them. The business roles approve agent actions (HITL)
+and the member role is an end user with no console access.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Any
+
+SUPER_ADMIN = "super_admin"
+SUPPORT_ADMIN = "support_admin"
+COMPLIANCE_OFFICER = "compliance_officer"
+READ_ONLY_ADMIN = "read_only_admin"
+MARKETING_MANAGER = "marketing_manager"
+DIRECTOR_MARKETING = "director_marketing"
+CFO = "cfo"
+MEMBER = "member"
+
+CONSOLE_ROLES = (SUPER_ADMIN, SUPPORT_ADMIN, COMPLIANCE_OFFICER, READ_ONLY_ADMIN)
+BUSINESS_ROLES = (MARKETING_MANAGER, DIRECTOR_MARKETING, CFO)
+ALL_ROLES = (*CONSOLE_ROLES, *BUSINESS_ROLES, MEMBER)
+
+# The PRD's RBAC table.
+CAPABILITIES: dict[str, dict[str, bool]] = {
+    SUPER_ADMIN: {
+        "view_all_conversations": True,
+        "view_pii": True,
+        "export_data": True,
+        "modify_settings": True,
+    },
+    SUPPORT_ADMIN: {
+        "view_all_conversations": True,
+        "view_pii": False,
+        "export_data": False,
+        "modify_settings": False,
+    },
+    COMPLIANCE_OFFICER: {
+        "view_all_conversations": True,
+        "view_pii": True,
+        "export_data": True,
+        "modify_settings": False,
+    },
+    READ_ONLY_ADMIN: {
+        "view_all_conversations": True,
+        "view_pii": False,
+        "export_data": False,
+        "modify_settings": False,
+    },
+}
+
+OUR_APPS = ("accounts", "privacy", "agents", "hitl", "channels_app", "monitoring")
+
+CAPABILITY_CODENAMES = frozenset(CAPABILITIES[SUPER_ADMIN])
+
+# Model permissions as "app_label.codename" patterns (fnmatch). Tenants are created and deleted
+# by the platform only, never by a tenant's own admin. Nothing here reaches a model that is not
+# tenant-scoped (API tokens, beat schedules): those admins list every tenant's rows.
+MODEL_PERMISSIONS: dict[str, list[str]] = {
+    SUPER_ADMIN: [
+        *(f"{app}.*" for app in OUR_APPS),
+        "auditlog.view_logentry",
+    ],
+    SUPPORT_ADMIN: [
+        "accounts.view_user",
+        "accounts.view_userphonenumber",
+        "channels_app.view_*",
+        "channels_app.change_conversation",
+        "monitoring.view_*",
+    ],
+    COMPLIANCE_OFFICER: [
+        *(f"{app}.view_*" for app in OUR_APPS),
+        "auditlog.view_logentry",
+    ],
+    READ_ONLY_ADMIN: [
+        "accounts.view_user",
+        "accounts.view_tenant",
+        "channels_app.view_*",
+        "monitoring.view_*",
+    ],
+}
+DENIED: dict[str, list[str]] = {
+    SUPER_ADMIN: [
+        "accounts.add_tenant",
+        "accounts.delete_tenant",
+    ],
+}
+
+
+def wanted_permissions(role: str, available: list[str]) -> set[str]:
+    """The permission names (of those that exist) that a role should hold."""
+    wanted = {
+        f"accounts.{capability}"
+        for capability, granted in CAPABILITIES.get(role, {}).items()
+        if granted
+    }
+    denied = set(DENIED.get(role, ()))
+    for pattern in MODEL_PERMISSIONS.get(role, ()):
+        wanted.update(
+            name
+            for name in fnmatch.filter(available, pattern)
+            if name not in denied and name.split(".", 1)[1] not in CAPABILITY_CODENAMES
+        )
+    return wanted & set(available)
+
+
+def sync_roles(apps: Any) -> None:
+    """Create the role groups and set each one's permissions to exactly what is declared."""
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    permissions = {
+        f"{perm.content_type.app_label}.{perm.codename}": perm
+        for perm in Permission.objects.select_related("content_type")
+    }
+    available = sorted(permissions)
+    for role in ALL_ROLES:
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set([permissions[name] for name in wanted_permissions(role, available)])
+
+
+def sync_roles_after_migrate(sender: Any, **kwargs: Any) -> None:
+    from django.apps import apps
+
+    # post_migrate is sent once per app, in order, and each app's permissions are created by
+    # its own send; after the last one, every permission exists.
+    if sender.label != list(apps.get_app_configs())[-1].label:
+        return
+    sync_roles(apps)

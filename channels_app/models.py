@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from typing import Any
+
+from auditlog.registry import auditlog
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Tenant
+from accounts.tenancy import TenantQuerySet
+from agents.types import AgentType
+from privacy.fields import EncryptedTextField
+
+
+class Channel(models.TextChoices):
+    WHATSAPP = "whatsapp", "WhatsApp"
+    EMAIL = "email", "Email"
+    CHAT = "chat", "Chat"
+
+
+class Conversation(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        WAITING = "waiting", "Waiting for approval"
+        HUMAN = "human", "Human took over"
+        CLOSED = "closed", "Closed"
+
+    class Sentiment(models.TextChoices):
+        POSITIVE = "positive", "Positive"
+        NEUTRAL = "neutral", "Neutral"
+        NEGATIVE = "negative", "Negative"
+
+    class Priority(models.TextChoices):
+        LOW = "low", "Low"
+        NORMAL = "normal", "Normal"
+        HIGH = "high", "High"
+        URGENT = "urgent", "Urgent"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="conversations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="conversations"
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    current_agent_type = models.CharField(max_length=32, choices=AgentType.choices, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    started_at = models.DateTimeField(default=timezone.now)
+    last_activity_at = models.DateTimeField(default=timezone.now)
+    message_count = models.PositiveIntegerField(default=0)
+    sentiment = models.CharField(max_length=16, choices=Sentiment.choices, blank=True)
+    priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NORMAL)
+    is_deleted = models.BooleanField(default=False)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_activity_at"]
+        indexes = [
+            models.Index(fields=["tenant", "-last_activity_at"], name="conv_tenant_activity"),
+            models.Index(
+                fields=["tenant", "channel", "-last_activity_at"], name="conv_tenant_channel"
+            ),
+            models.Index(
+                fields=["tenant", "current_agent_type", "-last_activity_at"],
+                name="conv_tenant_agent",
+            ),
+            models.Index(
+                fields=["tenant", "status", "-last_activity_at"], name="conv_tenant_status"
+            ),
+            models.Index(fields=["user", "channel", "-last_activity_at"], name="conv_user_channel"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} conversation #{self.pk}"
+
+    def get_additional_data(self) -> dict[str, Any]:
+        return {"tenant_id": self.tenant_id}
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+
+    class SenderKind(models.TextChoices):
+        USER = "user", "User"
+        AGENT = "agent", "Agent"
+        HUMAN = "human", "Human operator"
+        SYSTEM = "system", "System"
+
+    class DeliveryStatus(models.TextChoices):
+        RECEIVED = "received", "Received"
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        READ = "read", "Read"
+        FAILED = "failed", "Failed"
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    # The conversation's channel, repeated so that a provider's id is unique per channel.
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    direction = models.CharField(max_length=16, choices=Direction.choices)
+    sender_kind = models.CharField(max_length=16, choices=SenderKind.choices)
+    body = EncryptedTextField(blank=True)
+    provider_id = models.CharField(max_length=128, null=True, blank=True)
+    delivery_status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.RECEIVED
+    )
+    agent_type = models.CharField(max_length=32, choices=AgentType.choices, blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    response_time_ms = models.PositiveIntegerField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    tenant_lookup = "conversation__tenant"
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "provider_id"],
+                name="message_provider_id_unique_per_channel",
+                violation_error_message="This provider message was already stored.",
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence__isnull=True) | Q(confidence__gte=0.0, confidence__lte=1.0),
+                name="message_confidence_between_0_and_1",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "created_at"], name="msg_conversation_time"),
+            models.Index(fields=["channel", "delivery_status", "created_at"], name="msg_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} message #{self.pk}"
+
+    def get_additional_data(self) -> dict[str, Any]:
+        return {"tenant_id": self.conversation.tenant_id}
+
+
+auditlog.register(Conversation)
+auditlog.register(Message, mask_fields=["body"], exclude_fields=["metadata"])

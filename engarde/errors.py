@@ -1,0 +1,84 @@
+"""One JSON error shape for every 4xx/5xx the API gives: {"error": code, "detail": text, "fields"?}.
+
+DRF's own errors go through `api_exception_handler`; Django's (unknown URL, CSRF failure,
+uncaught exception) go through the handlers below, which answer JSON under /api/ and the
+usual pages elsewhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from django.views.csrf import csrf_failure as django_csrf_failure
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/") or "application/json" in request.headers.get(
+        "Accept", ""
+    )
+
+
+def error_body(code: str, detail: Any, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": code, "detail": detail}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        if isinstance(exc.detail, dict):
+            fields = exc.detail
+            non_field = fields.get("non_field_errors")
+            detail = non_field[0] if non_field else "Some fields are invalid."
+        else:
+            fields = None
+            detail = exc.detail[0] if isinstance(exc.detail, list) and exc.detail else exc.detail
+        response.data = error_body("invalid", detail, fields)
+    elif isinstance(exc, exceptions.APIException):
+        detail = exc.detail
+        code = detail.code if hasattr(detail, "code") else exc.default_code
+        response.data = error_body(str(code), str(detail))
+    return response
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(
+            error_body("bad_request", "The request could not be understood."), status=400
+        )
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(error_body("permission_denied", "You may not do this."), status=403)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(error_body("not_found", f"Nothing at {request.path}."), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(
+            error_body("server_error", "Something went wrong on our side."), status=500
+        )
+    return defaults.server_error(request)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(error_body("csrf_failed", f"CSRF check failed: {reason}"), status=403)
+    return django_csrf_failure(request, reason)

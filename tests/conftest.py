@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from accounts.models import Tenant, User
+from accounts.roles import SUPER_ADMIN, SUPPORT_ADMIN
+from tests.factories import StaffFactory, TenantFactory
+
+
+@dataclass
+class TenantPeople:
+    """Per tenant: its owner (super_admin), a teammate (support_admin), and an outsider (the
+    super_admin of another tenant). Every permission test checks all three."""
+
+    tenant: Tenant
+    owner: User
+    teammate: User
+    outsider: User
+    other_tenant: Tenant
+
+
+@pytest.fixture
+def people(db: None) -> TenantPeople:
+    tenant = TenantFactory(slug="acme", name="Acme")
+    other = TenantFactory(slug="globex", name="Globex")
+    return TenantPeople(
+        tenant=tenant,
+        owner=StaffFactory(tenant=tenant, username="owner", roles=[SUPER_ADMIN]),
+        teammate=StaffFactory(tenant=tenant, username="teammate", roles=[SUPPORT_ADMIN]),
+        outsider=StaffFactory(tenant=other, username="outsider", roles=[SUPER_ADMIN]),
+        other_tenant=other,
+    )
