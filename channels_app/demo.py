@@ -31,7 +31,7 @@ HISTORY_DAYS = 28
 # The default confidence threshold under which the turn engine holds a reply (DESIGN.md).
 HOLD_THRESHOLD = 0.6
 # Conversations younger than this are still open; older ones were closed or decided.
-OPEN_DAYS = 2
+OPEN_DAYS = 3
 
 Direction = Message.Direction
 Sender = Message.SenderKind
@@ -416,17 +416,24 @@ CLOSERS = (
     "Nice work.",
     "That helps a lot, thanks.",
 )
-COMPLAINTS = (
-    "These numbers don't match what I see in Ads Manager.",
-    "This is not what I asked for. Can a person look at it?",
-    "Honestly this doesn't help, I need someone from the team.",
-)
-TAKEOVERS = (
-    "Hi {first_name}, {operator} from the marketing team here. Ads Manager counts 1-day view "
-    "conversions and the agent reports 7-day click only; both are right. I will send you a "
+# (what the user says, what the operator who takes over answers)
+METRICS_COMPLAINT = (
+    "These numbers don't match what I see in the ad platform.",
+    "Hi {first_name}, {operator} from the marketing team here. The platform counts 1-day view "
+    "conversions and the agent reports 7-day click only, so both are right. I will send you a "
     "side-by-side today.",
-    "Hi {first_name}, this is {operator}. I have picked this up and will get back to you by the "
-    "end of the day with the breakdown you need.",
+)
+COMPLAINTS = (
+    (
+        "This is not what I asked for. Can a person look at it?",
+        "Hi {first_name}, this is {operator}. I have picked this up and will get back to you by "
+        "the end of the day with what you need.",
+    ),
+    (
+        "Honestly this doesn't help, I need someone from the team.",
+        "Hi {first_name}, {operator} here from the marketing team. Sorry about that; I am on it "
+        "and will call you this afternoon.",
+    ),
 )
 HOLDING = (
     "Thanks! This needs a sign-off from your team before I apply it. I will message you as soon "
@@ -681,11 +688,14 @@ class Plan:
     events: list[PlannedEvent]
 
 
-def _turn(script: Script, *, ask: str, answer: str, agent_type: str, needs_approval: bool) -> bool:
-    """The user asks, the agent answers or its reply is held. True when held."""
+def _turn(
+    script: Script, *, ask: str, answer: str, agent_type: str, needs_approval: bool, fail: bool
+) -> bool:
+    """The user asks, the agent answers (after a failed first attempt if `fail`) or its reply is
+    held. True when held."""
     rng = script.rng
     inbound = script.receive(ask)
-    if rng.random() < 0.05:
+    if fail:
         timeout_ms = rng.choice((15_000, 30_000))
         script.at += timedelta(milliseconds=timeout_ms)
         script.event(
@@ -790,6 +800,7 @@ def _plan_conversation(
     start: datetime,
     days_ago: int,
     now: datetime,
+    fail_first_turn: bool,
 ) -> Plan:
     profile = PROFILES.get(user.username, DEFAULT_PROFILE)
     agent_type = _pick(rng, profile.agents)
@@ -798,11 +809,16 @@ def _plan_conversation(
     script = Script(rng=rng, user=user, channel=channel, key=key, start=start)
 
     if channel == Channel.EMAIL:
-        # Email conversations open with the morning brief; the user answers it hours later.
-        brief = script.send(
+        # Email conversations open with the morning brief; the user answers it hours later
+        # (so it was read).
+        script.at = start.replace(hour=rng.randint(6, 8))
+        brief = script.message(
+            direction=Direction.OUTBOUND,
             sender=Sender.AGENT,
             body=rng.choice(BRIEFS).format(**figures),
+            status=Status.READ,
             agent_type=AgentType.PERSONAL,
+            confidence=round(rng.uniform(0.86, 0.99), 2),
         )
         script.event(
             EventKind.EMAIL_SENT,
@@ -818,13 +834,14 @@ def _plan_conversation(
     complained = False
     took_over = False
     exchanges = topic.exchanges[: rng.randint(1, len(topic.exchanges))]
-    for exchange in exchanges:
+    for number, exchange in enumerate(exchanges):
         held = _turn(
             script,
             ask=rng.choice(exchange.asks).format(**figures),
             answer=rng.choice(exchange.answers).format(**figures),
             agent_type=topic.agent_type,
             needs_approval=exchange.needs_approval,
+            fail=fail_first_turn and number == 0,
         )
         if held:
             break
@@ -835,7 +852,11 @@ def _plan_conversation(
         held = False
     elif not held and operator is not None and rng.random() < 0.1:
         complained = took_over = True
-        script.receive(rng.choice(COMPLAINTS))
+        options = COMPLAINTS
+        if topic.agent_type == AgentType.PAID_ADS:
+            options = (*options, METRICS_COMPLAINT)
+        complaint, takeover = rng.choice(options)
+        script.receive(complaint)
         script.wait(120, 1500)
         script.event(
             EventKind.HUMAN_TAKEOVER,
@@ -844,7 +865,7 @@ def _plan_conversation(
         )
         script.send(
             sender=Sender.HUMAN,
-            body=rng.choice(TAKEOVERS).format(operator=operator.first_name, **figures),
+            body=takeover.format(operator=operator.first_name, **figures),
         )
     if not held and not complained and rng.random() < 0.6:
         script.wait(20, 300)
@@ -953,7 +974,7 @@ def demo_conversations_seed(
     planned = 0
     for done, days_ago in enumerate(range(HISTORY_DAYS - 1, -1, -1), start=1):
         # The oldest day always has a conversation, so the history spans the whole period.
-        count = max(1, rng.choice((0, 0, 1, 1, 1, 2))) if done == 1 else rng.choice((0, 1, 1, 2))
+        count = 1 if done == 1 else rng.choice((0, 1, 1, 2))
         for slot in range(count):
             channel = first_channels[planned] if planned < 3 else _pick(rng, profile.channels)
             planned += 1
@@ -967,10 +988,12 @@ def demo_conversations_seed(
                 start=_start_of(rng, user=user, now=now, days_ago=days_ago),
                 days_ago=days_ago,
                 now=now,
+                # Every tenth conversation shows a turn that failed once and was retried.
+                fail_first_turn=planned % 10 == 5,
             )
             if key not in seeded:
                 pending.append(plan)
-        if done % 7 == 0 or done == HISTORY_DAYS:
+        if pending and (done % 7 == 0 or done == HISTORY_DAYS):
             _store(pending, tenant_id=user.tenant_id, created=created)
             pending = []
             progress(f"Conversations for {user.username}: {done}/{HISTORY_DAYS} days")

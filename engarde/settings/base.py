@@ -179,7 +179,7 @@ STORAGES = {
 
 # PII keys. FIELD_ENCRYPTION_KEY is a comma-separated list of Fernet keys: the first encrypts,
 # all decrypt, so a key is rotated by putting the new one first. PII_HASH_KEY keys the HMAC
-# blind indexes; rotating it means recomputing them (manage.py rebuild_blind_indexes).
+# blind indexes. After changing either, `manage.py rekey_pii` rewrites every row under them.
 FIELD_ENCRYPTION_KEY = split_keys(env.str("FIELD_ENCRYPTION_KEY", default=""))
 PII_HASH_KEY = env.str("PII_HASH_KEY", default="")
 PHONENUMBER_DEFAULT_REGION = env.str("DEFAULT_PHONE_REGION", default="US")
@@ -216,6 +216,8 @@ UNFOLD = {
     "ENVIRONMENT": "engarde.admin_site.environment_badge",
 }
 ENGARDE_ENVIRONMENT = env.str("ENGARDE_ENVIRONMENT", default="local")
+# The password of every user `seed_demo` creates: published in DESIGN.md, not a secret.
+DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="engarde-demo")
 
 LOGGING = {
     "version": 1,
