@@ -15,20 +15,21 @@ class TokenObtainView(ObtainAuthToken):
     parser_classes = [JSONParser, FormParser]
 
 
+class TenantOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    tier = serializers.CharField()
+
+
 class MeView(APIView):
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         username = serializers.CharField()
-        tenant = serializers.SerializerMethodField()
+        tenant = TenantOutputSerializer(allow_null=True, help_text="null for platform operators")
         roles = serializers.ListField(child=serializers.CharField())
         time_zone = serializers.CharField()
         is_staff = serializers.BooleanField()
-
-        def get_tenant(self, user: object) -> dict[str, object] | None:
-            tenant = getattr(user, "tenant", None)
-            if tenant is None:
-                return None
-            return {"id": tenant.id, "slug": tenant.slug, "name": tenant.name, "tier": tenant.tier}
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request: Request) -> Response:
