@@ -11,6 +11,7 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 
 from accounts.admin_base import TenantScopedAdminMixin, TenantScopedInlineMixin
 from accounts.models import Tenant, User, UserPhoneNumber
+from accounts.roles import ALL_ROLES
 from privacy.masking import mask_email, mask_phone
 
 admin.site.unregister(Group)
@@ -105,8 +106,6 @@ class UserAdmin(TenantScopedAdminMixin, DjangoUserAdmin, ModelAdmin):
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "groups" and not request.user.is_superuser:
-            from accounts.roles import ALL_ROLES
-
             kwargs["queryset"] = Group.objects.filter(name__in=ALL_ROLES)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from accounts.models import SubscriptionTier, Tenant, User, UserPhoneNumber
 from accounts.roles import ALL_ROLES
+from privacy.fields import phone_index
 
 
 def tenant_create(*, name: str, slug: str, tier: str = SubscriptionTier.FREE) -> Tenant:
@@ -72,8 +73,6 @@ def phone_number_add(
 
 def phone_number_lookup(raw: str) -> UserPhoneNumber | None:
     """The mapping for a number in any common form, with its user and tenant, or None."""
-    from privacy.fields import phone_index
-
     try:
         index = phone_index(raw)
     except ValidationError:

@@ -7,6 +7,8 @@ import uuid
 from django.core.cache import cache
 from django.db import connection
 
+from engarde.celery import app as celery_app
+
 
 def check_database() -> str | None:
     try:
@@ -30,10 +32,8 @@ def check_cache() -> str | None:
 
 
 def check_broker() -> str | None:
-    from engarde.celery import app
-
     try:
-        with app.connection_for_write() as conn:
+        with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
