@@ -175,3 +175,23 @@ def test_tenant_admin_cannot_make_superusers_or_move_tenants(world: TenantPeople
     target.refresh_from_db()
     assert not target.is_superuser
     assert target.tenant == world.tenant
+
+
+def test_demo_staff_see_only_their_tenant_in_every_admin() -> None:
+    """The contract's own people: support sees acme only, globex_admin globex only."""
+    from django.core.management import call_command
+
+    call_command("seed_demo", verbosity=0)
+    for username in ("admin", "support", "compliance", "readonly", "globex_admin"):
+        user = User.objects.get(username=username)
+        client = login(user)
+        visible_models = 0
+        for model in REGISTERED:
+            response = client.get(changelist(model))
+            if response.status_code == 403:
+                continue
+            assert response.status_code == 200, (username, model)
+            tenants = {owning_tenant_id(obj) for obj in response.context["cl"].queryset}
+            assert tenants == {user.tenant_id}, (username, model._meta.label, tenants)
+            visible_models += 1
+        assert visible_models >= 3, username
