@@ -12,6 +12,7 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 from accounts.admin_base import TenantScopedAdminMixin, TenantScopedInlineMixin
 from accounts.models import Tenant, User, UserPhoneNumber
 from accounts.roles import ALL_ROLES
+from accounts.services import tenant_setup
 from privacy.masking import mask_email, mask_phone
 
 admin.site.unregister(Group)
@@ -43,6 +44,11 @@ class TenantAdmin(TenantScopedAdminMixin, ModelAdmin):
 
     def get_prepopulated_fields(self, request: HttpRequest, obj: Any = None) -> dict[str, Any]:
         return self.prepopulated_fields if request.user.is_superuser else {}
+
+    def save_model(self, request: HttpRequest, obj: Tenant, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            tenant_setup(tenant=obj)
 
 
 class PhoneNumberMaskMixin:

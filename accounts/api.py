@@ -23,7 +23,7 @@ class TenantOutputSerializer(serializers.Serializer):
 
 
 class MeView(APIView):
-    class OutputSerializer(serializers.Serializer):
+    class MeOutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         username = serializers.CharField()
         tenant = TenantOutputSerializer(allow_null=True, help_text="null for platform operators")
@@ -31,6 +31,6 @@ class MeView(APIView):
         time_zone = serializers.CharField()
         is_staff = serializers.BooleanField()
 
-    @extend_schema(responses=OutputSerializer)
+    @extend_schema(responses=MeOutputSerializer)
     def get(self, request: Request) -> Response:
-        return Response(self.OutputSerializer(request.user).data)
+        return Response(self.MeOutputSerializer(request.user).data)

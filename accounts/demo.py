@@ -49,8 +49,9 @@ class DemoPerson:
 
 
 TENANTS = (
-    DemoTenant(slug="acme", name="Acme Corp", tier=SubscriptionTier.PROFESSIONAL),
-    DemoTenant(slug="globex", name="Globex", tier=SubscriptionTier.BUSINESS),
+    # acme runs all four Walker agents; globex's plan allows two, which shows the tier limit.
+    DemoTenant(slug="acme", name="Acme Corp", tier=SubscriptionTier.BUSINESS),
+    DemoTenant(slug="globex", name="Globex", tier=SubscriptionTier.STARTER),
 )
 
 PEOPLE = (

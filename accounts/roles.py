@@ -56,6 +56,20 @@ OUR_APPS = ("accounts", "privacy", "agents", "hitl", "channels_app", "monitoring
 
 CAPABILITY_CODENAMES = frozenset(CAPABILITIES[SUPER_ADMIN])
 
+MARKETING_DATA = [
+    f"agents.{verb}_{model}"
+    for model in (
+        "campaign",
+        "campaignday",
+        "keywordranking",
+        "pagetraffic",
+        "contentitem",
+        "audiencesegment",
+        "segmentday",
+    )
+    for verb in ("add", "change", "view")
+]
+
 # Model permissions as "app_label.codename" patterns (fnmatch). Tenants are created and deleted
 # by the platform only, never by a tenant's own admin. Nothing here reaches a model that is not
 # tenant-scoped (API tokens, beat schedules): those admins list every tenant's rows.
@@ -67,6 +81,7 @@ MODEL_PERMISSIONS: dict[str, list[str]] = {
     SUPPORT_ADMIN: [
         "accounts.view_user",
         "accounts.view_userphonenumber",
+        "agents.view_*",
         "channels_app.view_*",
         "channels_app.change_conversation",
         "monitoring.view_*",
@@ -78,15 +93,31 @@ MODEL_PERMISSIONS: dict[str, list[str]] = {
     READ_ONLY_ADMIN: [
         "accounts.view_user",
         "accounts.view_tenant",
+        "agents.view_*",
         "channels_app.view_*",
         "monitoring.view_*",
     ],
+    # The marketing team keeps the data the agents read up to date and watches the agents.
+    MARKETING_MANAGER: [*MARKETING_DATA, "agents.view_*"],
+    DIRECTOR_MARKETING: [*MARKETING_DATA, "agents.view_*", "agents.change_agentinstance"],
+    CFO: ["agents.view_*"],
 }
+# The Walker agent catalogue is system-protected: no role adds, changes or deletes a definition;
+# agent instances are provisioned, never added or deleted by hand.
+SYSTEM_PROTECTED = [
+    "agents.add_walkeragent",
+    "agents.change_walkeragent",
+    "agents.delete_walkeragent",
+    "agents.add_agentinstance",
+    "agents.delete_agentinstance",
+    "agents.add_agentrun",
+    "agents.change_agentrun",
+    "agents.delete_agentrun",
+    "agents.add_agentsettings",
+    "agents.delete_agentsettings",
+]
 DENIED: dict[str, list[str]] = {
-    SUPER_ADMIN: [
-        "accounts.add_tenant",
-        "accounts.delete_tenant",
-    ],
+    SUPER_ADMIN: ["accounts.add_tenant", "accounts.delete_tenant", *SYSTEM_PROTECTED],
 }
 
 
@@ -97,7 +128,7 @@ def wanted_permissions(role: str, available: list[str]) -> set[str]:
         for capability, granted in CAPABILITIES.get(role, {}).items()
         if granted
     }
-    denied = set(DENIED.get(role, ()))
+    denied = set(DENIED.get(role, ())) | set(SYSTEM_PROTECTED)
     for pattern in MODEL_PERMISSIONS.get(role, ()):
         wanted.update(
             name

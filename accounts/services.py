@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -10,11 +10,22 @@ from accounts.models import SubscriptionTier, Tenant, User, UserPhoneNumber
 from accounts.roles import ALL_ROLES
 from privacy.fields import phone_index
 
+# What every new tenant needs from the layers above (its agents, for one). They register here in
+# their AppConfig.ready(), because accounts cannot import them.
+TENANT_SETUP_HOOKS: list[Callable[[Tenant], object]] = []
 
+
+def tenant_setup(*, tenant: Tenant) -> None:
+    for hook in TENANT_SETUP_HOOKS:
+        hook(tenant)
+
+
+@transaction.atomic
 def tenant_create(*, name: str, slug: str, tier: str = SubscriptionTier.FREE) -> Tenant:
     tenant = Tenant(name=name, slug=slug, tier=tier)
     tenant.full_clean()
     tenant.save()
+    tenant_setup(tenant=tenant)
     return tenant
 
 

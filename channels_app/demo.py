@@ -21,7 +21,8 @@ from typing import Any
 from django.db import transaction
 
 from accounts.models import User
-from agents.types import AgentType
+from agents.models import AgentRun
+from agents.types import AgentType, BackendKind
 from channels_app.models import Channel, Conversation, Message
 from monitoring.models import Event, EventKind
 
@@ -952,9 +953,41 @@ def _store(plans: list[Plan], *, tenant_id: int, created: Counter[str]) -> None:
                 )
             )
     Event.objects.bulk_create(events, batch_size=500)
+    runs = [
+        run
+        for plan in plans
+        for planned in plan.events
+        if (run := _agent_run(planned, tenant_id=tenant_id, conversation=plan.conversation))
+    ]
+    AgentRun.objects.bulk_create(runs, batch_size=500)
     created["conversations"] += len(plans)
     created["messages"] += len(messages)
     created["events"] += len(events)
+
+
+def _agent_run(
+    planned: PlannedEvent, *, tenant_id: int, conversation: Conversation
+) -> AgentRun | None:
+    """The agent run behind a reply (sent or held) or a failed turn, for the agents' analytics."""
+    first_send = planned.kind == EventKind.REPLY_SENT and not planned.data.get("after_approval")
+    if not (first_send or planned.kind in (EventKind.REPLY_HELD, EventKind.TURN_FAILED)):
+        return None
+    failed = planned.kind == EventKind.TURN_FAILED
+    tokens = 0 if failed else planned.message.metadata.get("tokens", 0)
+    return AgentRun(
+        tenant_id=tenant_id,
+        agent_type=planned.agent_type,
+        backend=BackendKind.BUILTIN,
+        conversation_id=conversation.pk,
+        status=AgentRun.Status.ERROR if failed else AgentRun.Status.OK,
+        error_code=planned.data.get("error", "") if failed else "",
+        confidence=None if failed else planned.data.get("confidence"),
+        latency_ms=planned.duration_ms or 0,
+        tokens_in=tokens // 3,
+        tokens_out=tokens,
+        needs_review=planned.kind == EventKind.REPLY_HELD,
+        created_at=planned.at,
+    )
 
 
 @transaction.atomic

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.csrf import csrf_failure as django_csrf_failure
 from rest_framework import exceptions
@@ -31,6 +32,12 @@ def error_body(code: str, detail: Any, fields: dict[str, Any] | None = None) -> 
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    # DRF turns Django's own 404 and 403 into its exceptions inside exception_handler; convert
+    # them first so that they get the same body as every other error.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = exception_handler(exc, context)
     if response is None:
         return None

@@ -9,6 +9,7 @@ from monitoring.views import healthz, readyz
 
 api_v1 = [
     path("", include("accounts.urls")),
+    path("ai-agents/walker/", include("agents.urls")),
 ]
 
 urlpatterns = [

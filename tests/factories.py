@@ -4,6 +4,7 @@ import factory
 from django.contrib.auth.models import Group
 
 from accounts.models import SubscriptionTier, Tenant, User, UserPhoneNumber
+from accounts.services import tenant_create
 from channels_app.models import Channel, Conversation, Message
 
 PASSWORD = "correct-horse-battery"
@@ -17,6 +18,11 @@ class TenantFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Tenant {n}")
     slug = factory.Sequence(lambda n: f"tenant-{n}")
     tier = SubscriptionTier.PROFESSIONAL
+
+    @classmethod
+    def _create(cls, model_class: type[Tenant], *args: object, **kwargs: object) -> Tenant:
+        # Through the service, as a sign-up would: the tenant gets its agents and settings.
+        return tenant_create(**kwargs)  # type: ignore[arg-type]
 
 
 class UserFactory(factory.django.DjangoModelFactory):

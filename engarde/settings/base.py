@@ -207,6 +207,18 @@ SPECTACULAR_SETTINGS = {
 AUDITLOG_MASK_CALLABLE = "privacy.masking.redact"
 AUDITLOG_DISABLE_REMOTE_ADDR = True
 
+# Langflow, for agent instances whose backend is a Langflow flow.
+LANGFLOW_API_URL = env.str("LANGFLOW_API_URL", default="").rstrip("/")
+LANGFLOW_API_KEY = env.str("LANGFLOW_API_KEY", default="")
+LANGFLOW_TIMEOUT_SECONDS = env.float("LANGFLOW_TIMEOUT_SECONDS", default=30.0)
+LANGFLOW_MAX_RETRIES = env.int("LANGFLOW_MAX_RETRIES", default=3)
+LANGFLOW_BACKOFF_SECONDS = env.float("LANGFLOW_BACKOFF_SECONDS", default=0.5)
+LANGFLOW_COST_PER_1K_TOKENS = env.str("LANGFLOW_COST_PER_1K_TOKENS", default="0.002")
+# The flow component that receives the conversation context as tweaks, and the confidence given
+# to a reply whose flow states none.
+LANGFLOW_CONTEXT_COMPONENT = env.str("LANGFLOW_CONTEXT_COMPONENT", default="EnGardeContext")
+LANGFLOW_DEFAULT_CONFIDENCE = env.float("LANGFLOW_DEFAULT_CONFIDENCE", default=0.75)
+
 UNFOLD = {
     "SITE_TITLE": "En Garde console",
     "SITE_HEADER": "En Garde",

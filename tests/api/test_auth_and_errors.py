@@ -104,6 +104,14 @@ def test_csrf_failure_on_session_post_is_json(people: TenantPeople) -> None:
     assert response["Content-Type"].startswith("application/json")
 
 
+def test_schema_generates_without_a_warning() -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", stdout=StringIO())
+
+
 def test_openapi_schema_and_docs() -> None:
     client = APIClient()
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts import roles
 from accounts.models import SubscriptionTier, Tenant, User, UserPhoneNumber
 from accounts.services import phone_number_lookup
+from agents.models import AgentRun
 from channels_app.models import Channel, Conversation, Message
 from monitoring.models import Event, EventKind
 
@@ -49,7 +50,16 @@ def seeded(monkeypatch: pytest.MonkeyPatch) -> None:
 def counts() -> dict[str, int]:
     return {
         model.__name__: model.objects.count()
-        for model in (Tenant, User, UserPhoneNumber, Conversation, Message, Event, LogEntry)
+        for model in (
+            Tenant,
+            User,
+            UserPhoneNumber,
+            Conversation,
+            Message,
+            Event,
+            AgentRun,
+            LogEntry,
+        )
     }
 
 
@@ -57,7 +67,7 @@ def test_tenants_follow_the_contract(seeded: None) -> None:
     acme = Tenant.objects.get(slug="acme")
     globex = Tenant.objects.get(slug="globex")
     assert acme.name == "Acme Corp"
-    assert acme.tier in {SubscriptionTier.PROFESSIONAL, SubscriptionTier.BUSINESS}
+    assert acme.tier == SubscriptionTier.BUSINESS
     assert globex.name == "Globex"
     assert globex.tier != acme.tier
 

@@ -16,6 +16,17 @@ from django.utils import timezone
 
 from accounts.demo import TENANTS, demo_password, demo_people_seed
 from accounts.models import Tenant, User, UserPhoneNumber
+from agents.demo import demo_marketing_seed
+from agents.models import (
+    AgentRun,
+    AudienceSegment,
+    Campaign,
+    CampaignDay,
+    ContentItem,
+    KeywordRanking,
+    PageTraffic,
+    SegmentDay,
+)
 from channels_app.demo import demo_conversations_seed
 from channels_app.models import Conversation, Message
 from monitoring.models import Event
@@ -34,15 +45,24 @@ def demo_counts() -> dict[str, int]:
         "conversations": Conversation.objects.filter(tenant__in=tenants),
         "messages": Message.objects.filter(conversation__tenant__in=tenants),
         "events": Event.objects.filter(tenant__in=tenants),
+        "agent runs": AgentRun.objects.filter(tenant__in=tenants),
+        "campaigns": Campaign.objects.filter(tenant__in=tenants),
+        "campaign days": CampaignDay.objects.filter(campaign__tenant__in=tenants),
+        "keyword rankings": KeywordRanking.objects.filter(tenant__in=tenants),
+        "page traffic rows": PageTraffic.objects.filter(tenant__in=tenants),
+        "content items": ContentItem.objects.filter(tenant__in=tenants),
+        "segments": AudienceSegment.objects.filter(tenant__in=tenants),
+        "segment days": SegmentDay.objects.filter(segment__tenant__in=tenants),
     }
     return {name: queryset.count() for name, queryset in querysets.items()}
 
 
 class Command(BaseCommand):
     help = (
-        "Create the demo tenants (acme, globex), their staff and end users, and weeks of "
-        "conversations. Safe to run again: what exists is kept, and what the demo relies on "
-        "(roles, passwords, phone numbers) is put back."
+        "Create the demo tenants (acme, globex), their staff and end users, their Walker agents "
+        "and sixty days of marketing data, and weeks of conversations. Safe to run again: what "
+        "exists is kept, and what the demo relies on (roles, passwords, phone numbers) is put "
+        "back."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -58,7 +78,9 @@ class Command(BaseCommand):
         started = time.monotonic()
         now = timezone.now()
         people = demo_people_seed(password=demo_password(), progress=progress)
-        created: Counter[str] = Counter()
+        created: Counter[str] = demo_marketing_seed(
+            tenants=people.tenants, today=timezone.localdate(now), progress=progress
+        )
         for user in people.end_users:
             operator = people.users.get(OPERATORS.get(user.tenant.slug, ""))
             created += demo_conversations_seed(

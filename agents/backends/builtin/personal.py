@@ -1,0 +1,50 @@
+"""Personal agent: one look across the other agents' data, for "what needs my attention?".
+The daily brief builds on the same answers."""
+
+from __future__ import annotations
+
+from accounts.models import Tenant
+from agents import selectors
+from agents.backends.base import AgentContext
+from agents.backends.builtin import audience, paid_ads, seo
+from agents.backends.builtin.common import Answer, Skill, best_skill, confidence
+
+
+def attention(tenant: Tenant, message: str) -> Answer:
+    parts: list[Answer] = []
+    if selectors.latest_ad_day(tenant) is not None:
+        parts.append(paid_ads.performance(tenant, message, None, None))
+    if selectors.latest_keyword_day(tenant) is not None:
+        parts.append(seo.rankings(tenant, message, None))
+    if selectors.latest_segment_day(tenant) is not None:
+        parts.append(audience.churn(tenant, message, None))
+    if not parts:
+        return Answer("I have no marketing data of yours yet.", has_data=False)
+    return Answer(
+        "\n\n".join(part.text for part in parts),
+        {"sections": len(parts)},
+        actions=[action for part in parts for action in part.actions],
+    )
+
+
+SKILLS = [
+    Skill(
+        "attention",
+        {
+            "attention": 0.6,
+            "summary": 0.6,
+            "brief": 0.6,
+            "overview": 0.5,
+            "what's new": 0.5,
+            "update": 0.4,
+            "today": 0.3,
+        },
+        attention,
+    ),
+]
+
+
+def answer(tenant: Tenant, message: str, context: AgentContext) -> tuple[Answer, float]:
+    skill, score = best_skill(message, SKILLS)
+    result = skill.handler(tenant, message)
+    return result, confidence(score, result)

@@ -1,0 +1,70 @@
+"""The Walker agent catalogue, as the PRD defines it. Migrations write it to WalkerAgent rows;
+nothing else does."""
+
+from __future__ import annotations
+
+from agents.types import AgentType
+
+CATALOGUE: list[dict[str, object]] = [
+    {
+        "agent_type": AgentType.PAID_ADS,
+        "name": "Paid Ads Marketing Agent",
+        "purpose": "ROAS optimization, campaign management",
+        "capabilities": [
+            "Budget allocation",
+            "Bid optimization",
+            "A/B testing",
+            "Cross-platform campaigns",
+        ],
+        "platforms": ["Meta", "TikTok", "Google Ads", "LinkedIn"],
+        "counts_toward_limit": True,
+    },
+    {
+        "agent_type": AgentType.SEO,
+        "name": "SEO Agent",
+        "purpose": "Search visibility and organic traffic growth",
+        "capabilities": [
+            "Keyword research",
+            "Technical audits",
+            "Content optimization",
+            "Competitor analysis",
+        ],
+        "platforms": ["Google Search", "Bing"],
+        "counts_toward_limit": True,
+    },
+    {
+        "agent_type": AgentType.CONTENT,
+        "name": "Content Generation Agent",
+        "purpose": "Multi-format content creation at scale",
+        "capabilities": [
+            "Social posts",
+            "Blog articles",
+            "Email campaigns",
+            "Video scripts",
+            "Cultural adaptation",
+        ],
+        "platforms": ["Instagram", "TikTok", "LinkedIn", "Blog", "Email"],
+        "counts_toward_limit": True,
+    },
+    {
+        "agent_type": AgentType.AUDIENCE,
+        "name": "Audience Intelligence Agent",
+        "purpose": "Customer insights and segmentation",
+        "capabilities": [
+            "RFM analysis",
+            "Churn prediction",
+            "LTV calculation",
+            "Lookalike modeling",
+        ],
+        "platforms": ["CRM", "E-commerce", "Ad platforms", "Analytics"],
+        "counts_toward_limit": True,
+    },
+    {
+        "agent_type": AgentType.PERSONAL,
+        "name": "Personal Agent",
+        "purpose": "Daily briefs that gather every agent's view of the tenant's data",
+        "capabilities": ["Daily briefs", "Action items", "Cross-agent summaries"],
+        "platforms": ["Email"],
+        "counts_toward_limit": False,
+    },
+]
