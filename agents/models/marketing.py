@@ -38,7 +38,11 @@ class Campaign(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
     daily_budget = models.DecimalField(**MONEY, validators=NON_NEGATIVE)
     target_roas = models.DecimalField(
-        max_digits=6, decimal_places=2, default=Decimal("3.00"), validators=NON_NEGATIVE
+        "target ROAS",
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("3.00"),
+        validators=NON_NEGATIVE,
     )
 
     objects = TenantQuerySet.as_manager()
