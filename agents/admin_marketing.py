@@ -40,6 +40,7 @@ from unfold.widgets import UnfoldAdminFileFieldWidget, UnfoldAdminSelectWidget, 
 
 from accounts.admin_base import TenantScopedAdminMixin, TenantScopedInlineMixin
 from accounts.models import Tenant
+from agents.backends.builtin import audience, paid_ads
 from agents.importers import (
     MAX_BYTES,
     MAX_ROWS,
@@ -58,9 +59,9 @@ from agents.models import (
     SegmentDay,
 )
 
-WINDOW_DAYS = 7
-# Churn risk from which a segment needs attention (the audience agent's alert level).
-CHURN_ALERT = Decimal("0.3")
+# The same window and alert level as the agents', so the list and the answers agree.
+WINDOW_DAYS = paid_ads.WINDOW_DAYS
+CHURN_ALERT = audience.CHURN_ALERT
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 ZERO = Value(Decimal("0"), output_field=MONEY)
 
