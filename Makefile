@@ -18,8 +18,9 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	touch $(VENV)/.runtime $@
 
 run: $(VENV)/.runtime
-	mkdir -p var/broker/out var/broker/processed var/cache staticfiles
+	mkdir -p var/broker/out var/broker/processed var/broker/control var/cache staticfiles
 	$(VENV)/bin/python manage.py migrate --noinput
+	$(VENV)/bin/python manage.py setup_periodic_tasks
 	$(VENV)/bin/python manage.py seed_demo
 	@echo "En Garde console: http://127.0.0.1:$(PORT)/admin/  (admin / $${DEMO_PASSWORD:-engarde-demo})"
 	$(VENV)/bin/honcho --procfile Procfile.local start --port $(PORT)

@@ -68,3 +68,21 @@ CATALOGUE: list[dict[str, object]] = [
         "counts_toward_limit": False,
     },
 ]
+
+
+def catalogue_write(walker_agent_model: type) -> None:
+    """Make the WalkerAgent rows say what CATALOGUE says (idempotent)."""
+    for entry in CATALOGUE:
+        fields = {key: value for key, value in entry.items() if key != "agent_type"}
+        walker_agent_model.objects.update_or_create(
+            agent_type=str(entry["agent_type"]), defaults=fields
+        )
+
+
+def catalogue_sync_after_migrate(sender: object, **kwargs: object) -> None:
+    # After every migrate (and every flush, which empties the table): definitions are code.
+    if getattr(sender, "label", None) != "agents":
+        return
+    from agents.models import WalkerAgent
+
+    catalogue_write(WalkerAgent)

@@ -79,6 +79,13 @@ class Conversation(models.Model):
         return {"tenant_id": self.tenant_id}
 
 
+class TurnState(models.TextChoices):
+    PENDING = "pending", "Waiting for a worker"
+    CLAIMED = "claimed", "Being answered"
+    DONE = "done", "Answered"
+    SKIPPED = "skipped", "Not answered (opted out, over quota)"
+
+
 class Message(models.Model):
     class Direction(models.TextChoices):
         INBOUND = "inbound", "Inbound"
@@ -92,6 +99,7 @@ class Message(models.Model):
 
     class DeliveryStatus(models.TextChoices):
         RECEIVED = "received", "Received"
+        HELD = "held", "Held for approval"
         QUEUED = "queued", "Queued"
         SENT = "sent", "Sent"
         DELIVERED = "delivered", "Delivered"
@@ -115,6 +123,16 @@ class Message(models.Model):
     response_time_ms = models.PositiveIntegerField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Inbound messages: where their turn is. A worker claims one with a conditional update.
+    turn_state = models.CharField(max_length=16, choices=TurnState.choices, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # Agent replies and holding messages: the inbound message they answer.
+    reply_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies"
+    )
+    # The last delivery failure, as the provider reported it.
+    error_code = models.CharField(max_length=32, blank=True)
+    error_message = models.CharField(max_length=300, blank=True)
 
     tenant_lookup = "conversation__tenant"
 
@@ -136,6 +154,11 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["conversation", "created_at"], name="msg_conversation_time"),
             models.Index(fields=["channel", "delivery_status", "created_at"], name="msg_status"),
+            models.Index(
+                fields=["turn_state", "created_at"],
+                condition=Q(turn_state__in=["pending", "claimed"]),
+                name="msg_unfinished_turns",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -24,6 +24,8 @@ class EventKind(models.TextChoices):
     HUMAN_TAKEOVER = "human.takeover", "Human took over"
     APPROVAL_DECIDED = "approval.decided", "Approval decided"
     EMAIL_SENT = "email.sent", "Email sent"
+    WHATSAPP_KEYWORD = "whatsapp.keyword", "WhatsApp keyword (STOP/START/HELP)"
+    WHATSAPP_QUOTA = "whatsapp.quota", "WhatsApp daily quota reached"
 
 
 class Event(models.Model):

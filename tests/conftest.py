@@ -8,6 +8,9 @@ from accounts.models import Tenant, User
 from accounts.roles import SUPER_ADMIN, SUPPORT_ADMIN
 from tests.factories import StaffFactory, TenantFactory
 
+# The integration fixtures (a real worker, fake Twilio) serve tests/integration and tests/fault.
+pytest_plugins = ["tests.integration.fixtures"]
+
 
 @dataclass
 class TenantPeople:

@@ -6,12 +6,9 @@ from django.db import migrations
 
 
 def write_catalogue(apps, schema_editor):
-    from agents.catalogue import CATALOGUE
+    from agents.catalogue import catalogue_write
 
-    WalkerAgent = apps.get_model("agents", "WalkerAgent")
-    for entry in CATALOGUE:
-        fields = {key: value for key, value in entry.items() if key != "agent_type"}
-        WalkerAgent.objects.update_or_create(agent_type=str(entry["agent_type"]), defaults=fields)
+    catalogue_write(apps.get_model("agents", "WalkerAgent"))
 
 
 class Migration(migrations.Migration):

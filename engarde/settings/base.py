@@ -131,6 +131,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(VAR_DIR / "broker" / "out"),
         "data_folder_out": str(VAR_DIR / "broker" / "out"),
         "processed_folder": str(VAR_DIR / "broker" / "processed"),
+        "control_folder": str(VAR_DIR / "broker" / "control"),
         "store_processed": False,
     }
 elif CELERY_BROKER_URL.startswith("redis"):
@@ -206,6 +207,27 @@ SPECTACULAR_SETTINGS = {
 # django-auditlog: PII never reaches the change records (they are stored in plaintext JSON).
 AUDITLOG_MASK_CALLABLE = "privacy.masking.redact"
 AUDITLOG_DISABLE_REMOTE_ADDR = True
+
+# WhatsApp through Twilio. TWILIO_API_BASE_URL points the sender at any server that answers like
+# Twilio's API (tests and demos run a local one); PUBLIC_BASE_URL is the URL Twilio signs.
+ENABLE_WHATSAPP = env.bool("ENABLE_WHATSAPP", default=True)
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_WHATSAPP_NUMBER = env.str("TWILIO_WHATSAPP_NUMBER", default="")
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="").rstrip("/")
+TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
+# Backoff before the 1st, 2nd, 3rd retry: this times 1, 2, 4.
+TWILIO_RETRY_BACKOFF_SECONDS = env.float("TWILIO_RETRY_BACKOFF_SECONDS", default=1.0)
+# An approved template (Content API) for messages outside WhatsApp's 24-hour window.
+TWILIO_TEMPLATE_CONTENT_SID = env.str("TWILIO_TEMPLATE_CONTENT_SID", default="")
+
+# The turn engine. A claim older than the lease belongs to a dead worker; a message no turn
+# finished after TURN_SWEEP_AFTER_SECONDS is enqueued again by the periodic sweep.
+TURN_LEASE_SECONDS = env.int("TURN_LEASE_SECONDS", default=300)
+TURN_SWEEP_AFTER_SECONDS = env.int("TURN_SWEEP_AFTER_SECONDS", default=120)
+TURN_SWEEP_BATCH = env.int("TURN_SWEEP_BATCH", default=500)
+# After this long without a message, the next one starts a new conversation.
+CONVERSATION_IDLE_HOURS = env.int("CONVERSATION_IDLE_HOURS", default=24)
 
 # Langflow, for agent instances whose backend is a Langflow flow.
 LANGFLOW_API_URL = env.str("LANGFLOW_API_URL", default="").rstrip("/")

@@ -51,6 +51,10 @@ def operator_environment(**overrides: str) -> dict[str, str]:
         "POSTGRES_PASSWORD": secrets.token_urlsafe(16),
         "ALLOWED_HOSTS": HOST,
         "PUBLIC_BASE_URL": f"https://{HOST}",
+        # WhatsApp is on by default; without its account the deploy check rightly warns.
+        "TWILIO_ACCOUNT_SID": "AC" + secrets.token_hex(16),
+        "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
+        "TWILIO_WHATSAPP_NUMBER": "+14155238886",
     }
     environ.update(overrides)
     return environ
@@ -172,6 +176,17 @@ def test_migrate_command_applies_every_migration(
     again = deployment.run(deployment.command("migrate"), "migrate")
     assert again.returncode == 0, again.stdout + again.stderr
     assert "No migrations to apply." in again.stdout
+
+
+def test_schedules_command_writes_the_periodic_tasks(
+    deployment: Deployment, migrated: subprocess.CompletedProcess[str]
+) -> None:
+    first = deployment.run(deployment.command("schedules"), "schedules")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "sweep unfinished turns: channels_app.tasks.sweep_turns_task every 60 s" in first.stdout
+    # Run on every deploy: a second run updates in place.
+    again = deployment.run(deployment.command("schedules"), "schedules")
+    assert again.returncode == 0 and again.stdout == first.stdout
 
 
 # web: daphne, bound to loopback on a free port instead of 0.0.0.0:8000.

@@ -14,6 +14,7 @@ from django.core.cache import caches
 from django.test import Client, override_settings
 
 from engarde.celery import app as celery_app
+from tests.integration.worker import reset_connections
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +78,7 @@ def test_readyz_names_cache_and_broker_when_redis_stops(
             elapsed = time.monotonic() - started
     finally:
         celery_app.conf.broker_url = broker
-        celery_app.pool.force_close_all()
+        reset_connections()
     assert down.status_code == 503
     body = down.json()
     assert body["status"] == "unavailable"

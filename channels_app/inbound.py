@@ -1,0 +1,120 @@
+"""Receiving: every channel normalises what arrives to InboundMessage and calls message_receive.
+
+Storing is idempotent on (channel, provider id): a provider's retry of the same delivery stores
+nothing new and starts no second turn. The turn is enqueued only once the row is committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Tenant, User
+from channels_app.models import Conversation, Message, TurnState
+from monitoring.events import event_record
+from monitoring.models import EventKind
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class InboundMedia:
+    url: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    tenant: Tenant
+    user: User
+    channel: str
+    provider_id: str | None
+    text: str
+    media: tuple[InboundMedia, ...] = ()
+    received_at: datetime = field(default_factory=timezone.now)
+
+
+@dataclass(frozen=True)
+class ReceiveResult:
+    message: Message
+    created: bool
+
+
+def conversation_for(*, user: User, channel: str, at: datetime) -> Conversation:
+    """The user's open conversation on this channel, or a new one after a long silence."""
+    idle = timedelta(hours=settings.CONVERSATION_IDLE_HOURS)
+    conversation = (
+        Conversation.objects.filter(
+            user=user, channel=channel, is_deleted=False, last_activity_at__gte=at - idle
+        )
+        .exclude(status=Conversation.Status.CLOSED)
+        .order_by("-last_activity_at")
+        .first()
+    )
+    if conversation is None:
+        conversation = Conversation.objects.create(
+            tenant=user.tenant, user=user, channel=channel, started_at=at, last_activity_at=at
+        )
+    return conversation
+
+
+def message_receive(inbound: InboundMessage, *, start_turn: bool = True) -> ReceiveResult:
+    if inbound.provider_id:
+        existing = Message.objects.filter(
+            channel=inbound.channel, provider_id=inbound.provider_id
+        ).first()
+        if existing:
+            return ReceiveResult(existing, created=False)
+    try:
+        with transaction.atomic():
+            conversation = conversation_for(
+                user=inbound.user, channel=inbound.channel, at=inbound.received_at
+            )
+            message = Message.objects.create(
+                conversation=conversation,
+                channel=inbound.channel,
+                direction=Message.Direction.INBOUND,
+                sender_kind=Message.SenderKind.USER,
+                body=inbound.text,
+                provider_id=inbound.provider_id,
+                delivery_status=Message.DeliveryStatus.RECEIVED,
+                metadata={"media": [m.__dict__ for m in inbound.media]} if inbound.media else {},
+                created_at=inbound.received_at,
+                turn_state=TurnState.PENDING if start_turn else TurnState.SKIPPED,
+            )
+            Conversation.objects.filter(pk=conversation.pk).update(
+                message_count=F("message_count") + 1, last_activity_at=inbound.received_at
+            )
+            event_record(
+                tenant=inbound.tenant,
+                kind=EventKind.MESSAGE_RECEIVED,
+                conversation=conversation,
+                message=message,
+                data={"length": len(inbound.text), "media": len(inbound.media)},
+            )
+            if start_turn:
+                transaction.on_commit(lambda: turn_enqueue(message_id=message.pk))
+    except IntegrityError:
+        # The same delivery, stored by a concurrent request a moment ago.
+        existing = Message.objects.get(channel=inbound.channel, provider_id=inbound.provider_id)
+        return ReceiveResult(existing, created=False)
+    return ReceiveResult(message, created=True)
+
+
+def turn_enqueue(*, message_id: int) -> None:
+    """Hand the stored message to a worker. If the broker is unreachable the message is safe in
+    the database and the periodic sweep enqueues it again: the sender still gets their 200."""
+    from channels_app.tasks import process_turn_task
+
+    try:
+        process_turn_task.delay(message_id)
+    except Exception:
+        logger.warning(
+            "could not enqueue the turn of message %s; the sweep will", message_id, exc_info=True
+        )

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from channels_app.models import Message
+from channels_app.turns import turns_process, turns_sweep
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=8,
+)
+def process_turn_task(message_id: int) -> int:
+    """Answer the message's conversation, in order. Safe to run twice: turns are claimed."""
+    conversation_id = (
+        Message.objects.filter(pk=message_id).values_list("conversation_id", flat=True).first()
+    )
+    if conversation_id is None:
+        return 0
+    return turns_process(conversation_id=conversation_id)
+
+
+@shared_task(acks_late=True)
+def sweep_turns_task() -> int:
+    message_ids = turns_sweep()
+    for message_id in message_ids:
+        process_turn_task.delay(message_id)
+    return len(message_ids)

@@ -1,0 +1,347 @@
+"""The turn engine: one inbound message answered, exactly once, in order (DESIGN.md, "One
+message's life", steps 3 to 6). Every channel's inbound messages end here.
+
+A worker claims a conversation's earliest unfinished message under a lock on the conversation
+row, and only when no other worker is answering one of its messages: turns of one conversation
+run one at a time, so replies go out in the order the messages came in. A claim older than
+TURN_LEASE_SECONDS belongs to a worker that died; the next worker (or the sweep) takes it over.
+The reply is unique per inbound message in the database, so a turn that runs again after a crash
+finds the reply it already wrote and only delivers what was not yet sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from agents.backends.base import CONTEXT_MESSAGES, ContextMessage
+from agents.models import AgentInstance
+from agents.router import RouteContext, route
+from agents.services import agent_execute, agent_settings_for
+from channels_app.models import Conversation, Message, TurnState
+from channels_app.policy import actions_needing_approval, hold_reasons, holding_message
+from channels_app.transports import TransportError, transport_for
+from hitl.models import HoldReason
+from hitl.services import approval_request
+from monitoring.events import event_record
+from monitoring.models import EventKind
+
+logger = logging.getLogger(__name__)
+
+ROLES = {
+    Message.SenderKind.USER: "user",
+    Message.SenderKind.AGENT: "agent",
+    Message.SenderKind.HUMAN: "human",
+    Message.SenderKind.SYSTEM: "system",
+}
+UNFINISHED = (TurnState.PENDING, TurnState.CLAIMED)
+
+
+def _claim_next(conversation_id: int) -> Message | None:
+    now = timezone.now()
+    fresh = now - timedelta(seconds=settings.TURN_LEASE_SECONDS)
+    with transaction.atomic():
+        if not Conversation.objects.select_for_update().filter(pk=conversation_id).exists():
+            return None
+        unfinished = Message.objects.filter(
+            conversation_id=conversation_id,
+            direction=Message.Direction.INBOUND,
+            turn_state__in=UNFINISHED,
+        )
+        if unfinished.filter(turn_state=TurnState.CLAIMED, claimed_at__gt=fresh).exists():
+            return None  # another worker is answering this conversation; it will go on
+        message = unfinished.order_by("created_at", "id").first()
+        if message is None:
+            return None
+        Message.objects.filter(pk=message.pk).update(turn_state=TurnState.CLAIMED, claimed_at=now)
+    return message
+
+
+def turns_process(*, conversation_id: int) -> int:
+    """Answer a conversation's unfinished messages in order; the number answered."""
+    answered = 0
+    while (message := _claim_next(conversation_id)) is not None:
+        try:
+            turn_answer(message=message)
+        except Exception:
+            # Give the message back so that the retry (or the sweep) answers it.
+            Message.objects.filter(pk=message.pk, turn_state=TurnState.CLAIMED).update(
+                turn_state=TurnState.PENDING, claimed_at=None
+            )
+            raise
+        answered += 1
+    return answered
+
+
+def context_for(message: Message) -> list[ContextMessage]:
+    earlier = (
+        Message.objects.filter(conversation_id=message.conversation_id)
+        .filter(
+            Q(created_at__lt=message.created_at)
+            | Q(created_at=message.created_at, id__lt=message.id)
+        )
+        .exclude(delivery_status=Message.DeliveryStatus.HELD)
+        .order_by("-created_at", "-id")[:CONTEXT_MESSAGES]
+    )
+    return [ContextMessage(role=ROLES[m.sender_kind], text=m.body) for m in reversed(earlier)]
+
+
+def turn_answer(*, message: Message) -> None:
+    conversation = Conversation.objects.select_related("tenant", "user").get(
+        pk=message.conversation_id
+    )
+    tenant = conversation.tenant
+    existing = message.replies.filter(sender_kind=Message.SenderKind.AGENT).first()
+    if existing is None:
+        _think(message=message, conversation=conversation)
+    for outbound in message.replies.filter(
+        delivery_status=Message.DeliveryStatus.QUEUED, provider_id__isnull=True
+    ).order_by("created_at", "id"):
+        message_deliver(message=outbound)
+    Message.objects.filter(pk=message.pk).update(turn_state=TurnState.DONE)
+    logger.info("turn done: tenant=%s message=%s", tenant.pk, message.pk)
+
+
+def _think(*, message: Message, conversation: Conversation) -> None:
+    tenant = conversation.tenant
+    started = time.perf_counter()
+    decision = route(
+        message.body or "(media)",
+        RouteContext(current_agent=conversation.current_agent_type or None),
+    )
+    event_record(
+        tenant=tenant,
+        kind=EventKind.AGENT_ROUTED,
+        conversation=conversation,
+        message=message,
+        agent_type=decision.agent_type,
+        duration_ms=int((time.perf_counter() - started) * 1000),
+        data={
+            "confidence": decision.confidence,
+            "reason": decision.reason,
+            "needs_human": decision.needs_human,
+        },
+    )
+    if conversation.current_agent_type != decision.agent_type:
+        conversation.current_agent_type = decision.agent_type
+        conversation.save(update_fields=["current_agent_type"])
+
+    instance = AgentInstance.objects.select_related("agent", "tenant").get(
+        tenant=tenant, agent__agent_type=decision.agent_type
+    )
+    if not instance.enabled:
+        _reply_system(
+            message=message,
+            conversation=conversation,
+            body=(
+                f"The {instance.agent.name} isn't part of your workspace's plan yet. Ask your "
+                "admin to enable it, or ask me about something else."
+            ),
+        )
+        return
+    result, run = agent_execute(
+        instance=instance,
+        message=message.body,
+        history=context_for(message),
+        conversation_id=conversation.pk,
+        session_id=f"conversation-{conversation.pk}",
+    )
+    agent_settings = agent_settings_for(tenant)
+    reasons = hold_reasons(
+        result=result, decision=decision, agent_settings=agent_settings, conversation=conversation
+    )
+    now = timezone.now()
+    response_ms = int((now - message.created_at).total_seconds() * 1000)
+    try:
+        with transaction.atomic():
+            reply = Message.objects.create(
+                conversation=conversation,
+                channel=conversation.channel,
+                direction=Message.Direction.OUTBOUND,
+                sender_kind=Message.SenderKind.AGENT,
+                body=result.text,
+                reply_to=message,
+                agent_type=decision.agent_type,
+                confidence=result.confidence if result.ok else None,
+                response_time_ms=response_ms,
+                delivery_status=(
+                    Message.DeliveryStatus.HELD if reasons else Message.DeliveryStatus.QUEUED
+                ),
+                metadata={
+                    "run_id": run.pk,
+                    "actions": [action.as_dict() for action in result.actions],
+                    **({"error": result.error} if result.error else {}),
+                },
+            )
+            _count(conversation, reply)
+            if reasons:
+                _hold(
+                    message=message,
+                    reply=reply,
+                    conversation=conversation,
+                    reasons=reasons,
+                    actions=actions_needing_approval(result.actions, agent_settings.mode),
+                    response_ms=response_ms,
+                )
+    except IntegrityError:
+        # A concurrent run of this turn stored its reply first; deliver that one.
+        return
+    if not result.ok:
+        event_record(
+            tenant=tenant,
+            kind=EventKind.TURN_FAILED,
+            conversation=conversation,
+            message=message,
+            agent_type=decision.agent_type,
+            duration_ms=run.latency_ms,
+            data={"error": result.error, "run_id": run.pk},
+        )
+
+
+def _hold(
+    *,
+    message: Message,
+    reply: Message,
+    conversation: Conversation,
+    reasons: list[str],
+    actions: list,
+    response_ms: int,
+) -> None:
+    tenant = conversation.tenant
+    approval_request(
+        tenant=tenant,
+        action_type="held_reply",
+        action_data={"reply_message_id": reply.pk, "inbound_message_id": message.pk},
+        hold_reasons=reasons,
+        conversation=conversation,
+        message=reply,
+        requested_by_agent=reply.agent_type,
+    )
+    for action in actions:
+        approval_request(
+            tenant=tenant,
+            action_type=action.action_type,
+            action_data={**action.data, "title": action.title, "rationale": action.rationale},
+            hold_reasons=[HoldReason.ACTION],
+            conversation=conversation,
+            message=reply,
+            requested_by_agent=reply.agent_type,
+            estimated_cost=action.estimated_cost,
+            estimated_reach=action.estimated_reach,
+        )
+    if conversation.status != Conversation.Status.HUMAN:
+        Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.WAITING)
+    event_record(
+        tenant=tenant,
+        kind=EventKind.REPLY_HELD,
+        conversation=conversation,
+        message=reply,
+        agent_type=reply.agent_type,
+        duration_ms=response_ms,
+        data={"reasons": reasons, "confidence": reply.confidence, "actions": len(actions)},
+    )
+    text = holding_message(reasons)
+    if text:
+        holding = Message.objects.create(
+            conversation=conversation,
+            channel=conversation.channel,
+            direction=Message.Direction.OUTBOUND,
+            sender_kind=Message.SenderKind.SYSTEM,
+            body=text,
+            reply_to=message,
+            delivery_status=Message.DeliveryStatus.QUEUED,
+        )
+        _count(conversation, holding)
+
+
+def _reply_system(*, message: Message, conversation: Conversation, body: str) -> None:
+    # Stored as the turn's agent reply so that a re-run does not say it twice.
+    try:
+        with transaction.atomic():
+            reply = Message.objects.create(
+                conversation=conversation,
+                channel=conversation.channel,
+                direction=Message.Direction.OUTBOUND,
+                sender_kind=Message.SenderKind.AGENT,
+                body=body,
+                reply_to=message,
+                delivery_status=Message.DeliveryStatus.QUEUED,
+                metadata={"system": "agent_not_enabled"},
+            )
+            _count(conversation, reply)
+    except IntegrityError:
+        return
+
+
+def _count(conversation: Conversation, message: Message) -> None:
+    Conversation.objects.filter(pk=conversation.pk).update(
+        message_count=F("message_count") + 1, last_activity_at=message.created_at
+    )
+
+
+def message_deliver(*, message: Message) -> None:
+    """Send one outbound message through its channel's transport and record how it went. A final
+    failure is recorded on the message, not raised: the turn is over either way."""
+    conversation = message.conversation
+    started = time.perf_counter()
+    try:
+        result = transport_for(message.channel).send(message)
+    except TransportError as exc:
+        Message.objects.filter(pk=message.pk).update(
+            delivery_status=Message.DeliveryStatus.FAILED,
+            error_code=exc.code[:32],
+            error_message=str(exc)[:300],
+        )
+        event_record(
+            tenant=conversation.tenant,
+            kind=EventKind.DELIVERY_UPDATED,
+            conversation=conversation,
+            message=message,
+            duration_ms=int((time.perf_counter() - started) * 1000),
+            data={"status": Message.DeliveryStatus.FAILED, "error_code": exc.code},
+        )
+        return
+    Message.objects.filter(pk=message.pk).update(
+        provider_id=result.provider_id or None, delivery_status=result.status
+    )
+    if message.sender_kind == Message.SenderKind.AGENT:
+        if conversation.status == Conversation.Status.WAITING:
+            Conversation.objects.filter(pk=conversation.pk).update(
+                status=Conversation.Status.ACTIVE
+            )
+        event_record(
+            tenant=conversation.tenant,
+            kind=EventKind.REPLY_SENT,
+            conversation=conversation,
+            message=message,
+            agent_type=message.agent_type,
+            duration_ms=message.response_time_ms,
+            data={"confidence": message.confidence, "status": result.status},
+        )
+
+
+def turns_sweep() -> list[int]:
+    """Inbound messages that no turn finished in time: the earliest of each conversation, to be
+    enqueued again. A lost enqueue, a dead worker, a broker outage all end here."""
+    now = timezone.now()
+    waiting = now - timedelta(seconds=settings.TURN_SWEEP_AFTER_SECONDS)
+    lease = now - timedelta(seconds=settings.TURN_LEASE_SECONDS)
+    stuck = (
+        Message.objects.filter(direction=Message.Direction.INBOUND)
+        .filter(
+            Q(turn_state=TurnState.PENDING, created_at__lt=waiting)
+            | Q(turn_state=TurnState.CLAIMED, claimed_at__lt=lease)
+        )
+        .order_by("conversation_id", "created_at", "id")
+        .values_list("conversation_id", "id")[: settings.TURN_SWEEP_BATCH]
+    )
+    first: dict[int, int] = {}
+    for conversation_id, message_id in stuck:
+        first.setdefault(conversation_id, message_id)
+    return list(first.values())

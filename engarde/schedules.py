@@ -1,0 +1,12 @@
+"""Every periodic task, declared here and nowhere else. `manage.py setup_periodic_tasks` (run on
+deploy and by `make run`) writes them to django-celery-beat's tables."""
+
+from __future__ import annotations
+
+PERIODIC_TASKS: dict[str, dict[str, object]] = {
+    "sweep unfinished turns": {
+        "task": "channels_app.tasks.sweep_turns_task",
+        "every_seconds": 60,
+        "description": "Enqueue again the inbound messages no turn finished in time.",
+    },
+}
