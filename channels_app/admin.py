@@ -25,6 +25,8 @@ class MessageInline(TabularInline):
         "agent_type",
         "confidence",
         "delivery_status",
+        "error_code",
+        "error_message",
     ]
     readonly_fields = fields
     ordering = ["created_at", "id"]

@@ -15,6 +15,7 @@ from accounts.models import Tenant, User, UserPhoneNumber
 from accounts.tenancy import tenant_of
 from agents.models import AgentRun, WalkerAgent
 from channels_app.models import Conversation
+from hitl.services import approval_request
 from monitoring.events import event_record
 from monitoring.models import EventKind
 from tests.agents import factories as marketing
@@ -58,6 +59,9 @@ def populate(tenant: Tenant, number: str) -> None:
     marketing.SegmentDayFactory(segment__tenant=tenant)
     AgentRun.objects.create(
         tenant=tenant, agent_type="seo_optimization", backend="builtin", status="ok", latency_ms=5
+    )
+    approval_request(
+        tenant=tenant, action_type="held_reply", conversation=message.conversation, message=message
     )
 
 
