@@ -11,6 +11,19 @@ from django.http import HttpRequest
 from privacy.masking import can_view_pii
 
 
+class ReadOnlyAdminMixin:
+    """For what only the system writes (logs, runs, approvals until they are decided there)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 def _scope(request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
     if request.user.is_superuser or not hasattr(queryset, "for_tenant"):
         return queryset

@@ -9,21 +9,10 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from unfold.admin import ModelAdmin
 
-from accounts.admin_base import TenantScopedAdminMixin
+from accounts.admin_base import ReadOnlyAdminMixin, TenantScopedAdminMixin
 from agents import admin_marketing  # noqa: F401  (registers the marketing data admins)
 from agents.models import AgentInstance, AgentRun, AgentSettings, WalkerAgent
 from agents.services import agent_instance_update, tier_limit_check
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(WalkerAgent)

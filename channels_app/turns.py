@@ -160,13 +160,11 @@ def _think(*, message: Message, conversation: Conversation) -> None:
     response_ms = int((now - message.created_at).total_seconds() * 1000)
     try:
         with transaction.atomic():
-            reply = Message.objects.create(
+            reply = _outbound(
                 conversation=conversation,
-                channel=conversation.channel,
-                direction=Message.Direction.OUTBOUND,
+                reply_to=message,
                 sender_kind=Message.SenderKind.AGENT,
                 body=result.text,
-                reply_to=message,
                 agent_type=decision.agent_type,
                 confidence=result.confidence if result.ok else None,
                 response_time_ms=response_ms,
@@ -179,7 +177,6 @@ def _think(*, message: Message, conversation: Conversation) -> None:
                     **({"error": result.error} if result.error else {}),
                 },
             )
-            _count(conversation, reply)
             if reasons:
                 _hold(
                     message=message,
@@ -248,41 +245,48 @@ def _hold(
     )
     text = holding_message(reasons)
     if text:
-        holding = Message.objects.create(
+        _outbound(
             conversation=conversation,
-            channel=conversation.channel,
-            direction=Message.Direction.OUTBOUND,
+            reply_to=message,
             sender_kind=Message.SenderKind.SYSTEM,
             body=text,
-            reply_to=message,
             delivery_status=Message.DeliveryStatus.QUEUED,
         )
-        _count(conversation, holding)
 
 
 def _reply_system(*, message: Message, conversation: Conversation, body: str) -> None:
     # Stored as the turn's agent reply so that a re-run does not say it twice.
     try:
         with transaction.atomic():
-            reply = Message.objects.create(
+            _outbound(
                 conversation=conversation,
-                channel=conversation.channel,
-                direction=Message.Direction.OUTBOUND,
+                reply_to=message,
                 sender_kind=Message.SenderKind.AGENT,
                 body=body,
-                reply_to=message,
                 delivery_status=Message.DeliveryStatus.QUEUED,
                 metadata={"system": "agent_not_enabled"},
             )
-            _count(conversation, reply)
     except IntegrityError:
         return
 
 
-def _count(conversation: Conversation, message: Message) -> None:
-    Conversation.objects.filter(pk=conversation.pk).update(
-        message_count=F("message_count") + 1, last_activity_at=message.created_at
+def _outbound(
+    *, conversation: Conversation, reply_to: Message, sender_kind: str, body: str, **fields: object
+) -> Message:
+    """Store an outbound message of this turn and count it on its conversation."""
+    created = Message.objects.create(
+        conversation=conversation,
+        channel=conversation.channel,
+        direction=Message.Direction.OUTBOUND,
+        sender_kind=sender_kind,
+        body=body,
+        reply_to=reply_to,
+        **fields,
     )
+    Conversation.objects.filter(pk=conversation.pk).update(
+        message_count=F("message_count") + 1, last_activity_at=created.created_at
+    )
+    return created
 
 
 def message_deliver(*, message: Message) -> None:

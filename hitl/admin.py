@@ -1,17 +1,14 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 from unfold.admin import ModelAdmin
 
-from accounts.admin_base import TenantScopedAdminMixin
+from accounts.admin_base import ReadOnlyAdminMixin, TenantScopedAdminMixin
 from hitl.models import Approval
 
 
 @admin.register(Approval)
-class ApprovalAdmin(TenantScopedAdminMixin, ModelAdmin):
+class ApprovalAdmin(ReadOnlyAdminMixin, TenantScopedAdminMixin, ModelAdmin):
     """What waits for a human. Read-only here: deciding comes with the approvals queue."""
 
     list_display = [
@@ -29,12 +26,3 @@ class ApprovalAdmin(TenantScopedAdminMixin, ModelAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False
     raw_id_fields = ["conversation", "message", "requested_by"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from auditlog.admin import LogEntryAdmin as AuditlogLogEntryAdmin
 from auditlog.models import LogEntry
 from django.contrib import admin
@@ -9,11 +7,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from unfold.admin import ModelAdmin
 
+from accounts.admin_base import ReadOnlyAdminMixin
+
 admin.site.unregister(LogEntry)
 
 
 @admin.register(LogEntry)
-class AuditLogEntryAdmin(AuditlogLogEntryAdmin, ModelAdmin):
+class AuditLogEntryAdmin(ReadOnlyAdminMixin, AuditlogLogEntryAdmin, ModelAdmin):
     """The audit trail. Nobody, platform superusers included, adds, edits or deletes entries."""
 
     show_full_result_count = False
@@ -24,12 +24,3 @@ class AuditLogEntryAdmin(AuditlogLogEntryAdmin, ModelAdmin):
             return queryset
         # Each audited model stamps its tenant into additional_data (get_additional_data).
         return queryset.filter(additional_data__tenant_id=request.user.tenant_id)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

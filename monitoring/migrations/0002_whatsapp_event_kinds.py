@@ -4,15 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('monitoring', '0001_initial'),
+        ("monitoring", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='event',
-            name='kind',
-            field=models.CharField(choices=[('message.received', 'Message received'), ('agent.routed', 'Agent routed'), ('reply.sent', 'Reply sent'), ('reply.held', 'Reply held for approval'), ('delivery.updated', 'Delivery status updated'), ('turn.failed', 'Turn failed'), ('human.takeover', 'Human took over'), ('approval.decided', 'Approval decided'), ('email.sent', 'Email sent'), ('whatsapp.keyword', 'WhatsApp keyword (STOP/START/HELP)'), ('whatsapp.quota', 'WhatsApp daily quota reached')], max_length=32),
+            model_name="event",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("message.received", "Message received"),
+                    ("agent.routed", "Agent routed"),
+                    ("reply.sent", "Reply sent"),
+                    ("reply.held", "Reply held for approval"),
+                    ("delivery.updated", "Delivery status updated"),
+                    ("turn.failed", "Turn failed"),
+                    ("human.takeover", "Human took over"),
+                    ("approval.decided", "Approval decided"),
+                    ("email.sent", "Email sent"),
+                    ("whatsapp.keyword", "WhatsApp keyword (STOP/START/HELP)"),
+                    ("whatsapp.quota", "WhatsApp daily quota reached"),
+                ],
+                max_length=32,
+            ),
         ),
     ]
