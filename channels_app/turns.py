@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -26,7 +27,7 @@ from agents.router import RouteContext, route
 from agents.services import agent_execute, agent_settings_for
 from channels_app.models import Conversation, Message, TurnState
 from channels_app.policy import actions_needing_approval, hold_reasons, holding_message
-from channels_app.transports import TransportError, transport_for
+from channels_app.transports import SendResult, TransportError, transport_for
 from hitl.models import HoldReason
 from hitl.services import approval_request
 from monitoring.events import event_record
@@ -289,13 +290,16 @@ def _outbound(
     return created
 
 
-def message_deliver(*, message: Message) -> None:
-    """Send one outbound message through its channel's transport and record how it went. A final
-    failure is recorded on the message, not raised: the turn is over either way."""
+def message_deliver(
+    *, message: Message, send: Callable[[Message], SendResult] | None = None
+) -> None:
+    """Send one outbound message and record how it went. A final failure is recorded on the
+    message, not raised: the turn is over either way. `send` defaults to the channel's
+    transport; a channel passes its own for a reply that must skip the transport's checks."""
     conversation = message.conversation
     started = time.perf_counter()
     try:
-        result = transport_for(message.channel).send(message)
+        result = (send or transport_for(message.channel).send)(message)
     except TransportError as exc:
         Message.objects.filter(pk=message.pk).update(
             delivery_status=Message.DeliveryStatus.FAILED,

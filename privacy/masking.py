@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import phonenumbers
@@ -32,6 +33,14 @@ def mask_phone(phone: str) -> str:
     last4 = digits[-4:]
     prefix = f"+{country}-" if country else ""
     return f"{prefix}{MASK}-{MASK}-{last4}"
+
+
+PHONE_IN_TEXT = re.compile(r"\+\d{7,15}")
+
+
+def mask_phones_in(text: str) -> str:
+    """International numbers written in free text (a provider's error message), masked."""
+    return PHONE_IN_TEXT.sub(lambda match: mask_phone(match.group()), text)
 
 
 def mask_card(number: str) -> str:

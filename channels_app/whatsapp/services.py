@@ -20,7 +20,6 @@ webhook never sends them twice.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -44,7 +43,7 @@ from channels_app.whatsapp.transport import STATUSES, WhatsAppTransport
 from monitoring.events import event_record
 from monitoring.models import EventKind
 from privacy.fields import phone_index
-from privacy.masking import mask_phone
+from privacy.masking import mask_phones_in
 from privacy.models import ChannelConsent
 
 logger = logging.getLogger(__name__)
@@ -76,7 +75,6 @@ MAX_MESSAGE_CHARS = 1600  # Twilio's limit on a message body
 
 # Twilio's status callbacks name phone numbers in some error messages; error_message is stored
 # in clear.
-_PHONE_LIKE = re.compile(r"\+\d{7,15}")
 
 
 class Keyword(StrEnum):
@@ -126,25 +124,10 @@ def whatsapp_send_direct(*, to: str, body: str, ref: str) -> SendResult:
 
 
 def _reply_send(*, reply: Message, to: str) -> None:
-    """Send a stored system reply and record how it went on it, as message_deliver does."""
-    try:
-        result = whatsapp_send_direct(to=to, body=reply.body, ref=str(reply.pk))
-    except TransportError as exc:
-        Message.objects.filter(pk=reply.pk).update(
-            delivery_status=Message.DeliveryStatus.FAILED,
-            error_code=exc.code[:32],
-            error_message=_PHONE_LIKE.sub(lambda m: mask_phone(m.group()), str(exc))[:300],
-        )
-        event_record(
-            tenant=reply.conversation.tenant,
-            kind=EventKind.DELIVERY_UPDATED,
-            conversation=reply.conversation,
-            message=reply,
-            data={"status": Message.DeliveryStatus.FAILED, "error_code": exc.code},
-        )
-        return
-    Message.objects.filter(pk=reply.pk).update(
-        provider_id=result.provider_id or None, delivery_status=result.status
+    """Send a stored reply to the address the person wrote from, recorded as any delivery is."""
+    message_deliver(
+        message=reply,
+        send=lambda message: whatsapp_send_direct(to=to, body=message.body, ref=str(message.pk)),
     )
 
 
@@ -452,9 +435,7 @@ def delivery_status_update(
     changes: dict[str, Any] = {"delivery_status": status}
     if status == Message.DeliveryStatus.FAILED:
         changes["error_code"] = (error_code or provider_status)[:32]
-        changes["error_message"] = _PHONE_LIKE.sub(lambda m: mask_phone(m.group()), error_message)[
-            :300
-        ]
+        changes["error_message"] = mask_phones_in(error_message)[:300]
     moved = Message.objects.filter(pk=message.pk, delivery_status__in=_REPLACES[status]).update(
         **changes
     )

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 import time
 from datetime import timedelta
@@ -44,7 +43,7 @@ from twilio.rest import Client
 from accounts.models import UserPhoneNumber
 from channels_app.models import Channel, Message
 from channels_app.transports import SendResult, TransportError
-from privacy.masking import mask_phone
+from privacy.masking import mask_phones_in
 from privacy.models import ChannelConsent
 from privacy.normalize import normalize_phone
 
@@ -73,7 +72,6 @@ STATUSES = {
 }
 
 # Twilio's error messages quote the number they refused; error_message is stored in clear.
-_PHONE_LIKE = re.compile(r"\+\d{7,15}")
 
 
 class RedirectingHttpClient(TwilioHttpClient):
@@ -312,7 +310,7 @@ def _rest_error(exc: TwilioRestException, *, retry_after: float) -> TransportErr
     code = str(exc.code) if exc.code and exc.code != status else f"http_{status}"
     text = str(exc.msg or f"Twilio answered HTTP {status}.")
     text = text.removeprefix("Unable to create record: ")
-    text = _PHONE_LIKE.sub(lambda match: mask_phone(match.group()), text)
+    text = mask_phones_in(text)
     return TransportError(
         text, code=code, retryable=retryable, retry_after=retry_after if status == 429 else 0
     )
