@@ -18,9 +18,11 @@ import json
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fake_server import FakeServer
 
 RUN_PREFIX = "/api/v1/run/"
 
@@ -94,51 +96,23 @@ def run_response(
     }
 
 
-class FakeLangflow:
+class FakeLangflow(FakeServer):
     def __init__(self, *, api_key: str | None = "sk-test", flows: set[str] | None = None) -> None:
         """`api_key=None` turns authentication off; `flows=None` accepts any flow id."""
+        super().__init__()
         self.api_key = api_key
         self.flows = flows
         self.requests: list[RecordedRequest] = []
         self._script: deque[FakeResponse] = deque()
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self.url = ""
 
     def script(self, *responses: FakeResponse) -> None:
         """Queue answers for the next requests that pass authentication, in order."""
         with self._lock:
             self._script.extend(responses)
 
-    def start(self) -> Self:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        # Handlers still sleeping on a delay must not hold the test run at shutdown.
-        self._server.daemon_threads = True
-        host, port = self._server.server_address[:2]
-        self.url = f"http://{host!s}:{port}"
-        # A short poll keeps `stop` (which waits for the loop to notice) quick.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop answering; the port is then closed (connection refused)."""
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
@@ -147,10 +121,6 @@ class FakeLangflow:
     def _next(self) -> FakeResponse | None:
         with self._lock:
             return self._script.popleft() if self._script else None
-
-    def _pause(self, seconds: float) -> bool:
-        """Wait, unless the server stops first; True when it did."""
-        return self._stopping.wait(seconds) if seconds > 0 else self._stopping.is_set()
 
 
 def _handler_for(fake: FakeLangflow) -> type[BaseHTTPRequestHandler]:

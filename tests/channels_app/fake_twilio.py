@@ -37,11 +37,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
+from tests.fake_server import FakeServer
 
 API_VERSION = "2010-04-01"
 TEST_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
@@ -189,20 +191,17 @@ def message_resource(
     }
 
 
-class FakeTwilio:
+class FakeTwilio(FakeServer):
     def __init__(
         self, *, account_sid: str = TEST_ACCOUNT_SID, auth_token: str = TEST_AUTH_TOKEN
     ) -> None:
+        super().__init__()
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.requests: list[RecordedRequest] = []
         self.messages: list[SentMessage] = []
         self._script: deque[FakeResponse] = deque()
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self.url = ""
 
     def script(self, *responses: FakeResponse | int | tuple[Any, ...]) -> None:
         """Queue answers for the next authenticated requests, in order. Each is a FakeResponse,
@@ -227,33 +226,8 @@ class FakeTwilio:
             "TWILIO_API_BASE_URL": self.url,
         }
 
-    def start(self) -> Self:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        # Handlers still sleeping on a delay must not hold the test run at shutdown.
-        self._server.daemon_threads = True
-        host, port = self._server.server_address[:2]
-        self.url = f"http://{host!s}:{port}"
-        # A short poll keeps `stop` (which waits for the loop to notice) quick.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop answering; the port is then closed (connection refused)."""
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     @property
     def messages_path(self) -> str:
@@ -274,10 +248,6 @@ class FakeTwilio:
     def _next(self) -> FakeResponse | None:
         with self._lock:
             return self._script.popleft() if self._script else None
-
-    def _pause(self, seconds: float) -> bool:
-        """Wait, unless the server stops first; True when it did."""
-        return self._stopping.wait(seconds) if seconds > 0 else self._stopping.is_set()
 
 
 def _scripted(response: FakeResponse | int | tuple[Any, ...]) -> FakeResponse:
