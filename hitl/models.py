@@ -66,6 +66,8 @@ class Approval(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Granted per approval (django-guardian) to the people who may decide its current level.
+        permissions = [("decide_approval", "Can decide this approval")]
         indexes = [
             models.Index(fields=["tenant", "status", "-created_at"], name="approval_queue"),
         ]
