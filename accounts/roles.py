@@ -73,6 +73,16 @@ MARKETING_DATA = [
 # Model permissions as "app_label.codename" patterns (fnmatch). Tenants are created and deleted
 # by the platform only, never by a tenant's own admin. Nothing here reaches a model that is not
 # tenant-scoped (API tokens, beat schedules): those admins list every tenant's rows.
+# Approvers see the queue and their own notifications; who decides an approval is an object
+# permission (hitl.decide_approval), granted per approval from its workflow's level.
+APPROVER = [
+    "hitl.view_approval",
+    "hitl.view_approvalhistory",
+    "hitl.view_approvalvote",
+    "hitl.view_notification",
+    "hitl.change_notification",
+]
+
 MODEL_PERMISSIONS: dict[str, list[str]] = {
     SUPER_ADMIN: [
         *(f"{app}.*" for app in OUR_APPS),
@@ -85,6 +95,7 @@ MODEL_PERMISSIONS: dict[str, list[str]] = {
         "channels_app.view_*",
         "channels_app.change_conversation",
         "monitoring.view_*",
+        *APPROVER,
     ],
     COMPLIANCE_OFFICER: [
         *(f"{app}.view_*" for app in OUR_APPS),
@@ -96,11 +107,19 @@ MODEL_PERMISSIONS: dict[str, list[str]] = {
         "agents.view_*",
         "channels_app.view_*",
         "monitoring.view_*",
+        "hitl.view_approval",
+        "hitl.view_approvalhistory",
+        "hitl.view_hitlworkflow",
     ],
     # The marketing team keeps the data the agents read up to date and watches the agents.
-    MARKETING_MANAGER: [*MARKETING_DATA, "agents.view_*"],
-    DIRECTOR_MARKETING: [*MARKETING_DATA, "agents.view_*", "agents.change_agentinstance"],
-    CFO: ["agents.view_*"],
+    MARKETING_MANAGER: [*MARKETING_DATA, "agents.view_*", *APPROVER],
+    DIRECTOR_MARKETING: [
+        *MARKETING_DATA,
+        "agents.view_*",
+        "agents.change_agentinstance",
+        *APPROVER,
+    ],
+    CFO: ["agents.view_*", *APPROVER],
 }
 # The Walker agent catalogue is system-protected: no role adds, changes or deletes a definition;
 # agent instances are provisioned, never added or deleted by hand.
@@ -115,6 +134,8 @@ SYSTEM_PROTECTED = [
     "agents.delete_agentrun",
     "agents.add_agentsettings",
     "agents.delete_agentsettings",
+    # Only ever granted per approval; a global grant would mean nothing to the object checks.
+    "hitl.decide_approval",
 ]
 DENIED: dict[str, list[str]] = {
     SUPER_ADMIN: ["accounts.add_tenant", "accounts.delete_tenant", *SYSTEM_PROTECTED],

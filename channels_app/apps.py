@@ -10,9 +10,22 @@ class ChannelsAppConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
+        from channels_app.approvals import (
+            held_reply_discard,
+            held_reply_edit,
+            held_reply_send,
+            requester_tell_on_channel,
+        )
         from channels_app.models import Channel
         from channels_app.transports import transport_register
         from channels_app.whatsapp import checks  # noqa: F401
+        from hitl.models import HELD_REPLY
+        from hitl.registry import executor_register, requester_notifier_register
+
+        executor_register(
+            HELD_REPLY, held_reply_send, discard=held_reply_discard, edit=held_reply_edit
+        )
+        requester_notifier_register(requester_tell_on_channel)
 
         if settings.ENABLE_WHATSAPP:
             from channels_app.whatsapp.transport import WhatsAppTransport

@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+from accounts.models import User
 from agents.backends.base import AgentResult, ProposedAction
 from agents.models import AgentSettings
 from agents.router import RouteDecision
-from agents.types import ActionType, AgentMode
+from agents.types import AgentMode
 from channels_app.models import Conversation
 from hitl.models import HoldReason
-
-# The PRD's high-risk action types: even in auto mode a person approves them.
-HIGH_RISK_ACTIONS = frozenset(
-    {ActionType.BUDGET_INCREASE, ActionType.CAMPAIGN_DELETE, ActionType.DATA_EXPORT}
-)
+from hitl.risk import auto_approvable, rejection_share, risk_assess
 
 
 def actions_needing_approval(
-    actions: tuple[ProposedAction, ...], mode: str
+    actions: tuple[ProposedAction, ...], mode: str, requester: User | None = None
 ) -> list[ProposedAction]:
-    if mode == AgentMode.AUTO:
-        return [action for action in actions if action.action_type in HIGH_RISK_ACTIONS]
-    return list(actions)
+    """The actions a person must approve: hitl's risk score and the tenant's mode decide (the
+    rest are auto-approved and carried out)."""
+    share = rejection_share(requester) if actions else None
+    return [
+        action
+        for action in actions
+        if not auto_approvable(
+            action_type=action.action_type,
+            level=risk_assess(
+                action_type=action.action_type,
+                estimated_cost=action.estimated_cost,
+                estimated_reach=action.estimated_reach,
+                requester_rejection_share=share,
+            ).level,
+            mode=mode,
+        )
+    ]
 
 
 def hold_reasons(
@@ -36,7 +47,7 @@ def hold_reasons(
     else:
         if result.confidence < agent_settings.confidence_threshold:
             reasons.append(HoldReason.LOW_CONFIDENCE)
-        if actions_needing_approval(result.actions, agent_settings.mode):
+        if actions_needing_approval(result.actions, agent_settings.mode, conversation.user):
             reasons.append(HoldReason.ACTION)
     if decision.needs_human:
         reasons.append(HoldReason.HUMAN_REQUESTED)

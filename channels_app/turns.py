@@ -26,9 +26,9 @@ from agents.models import AgentInstance
 from agents.router import RouteContext, route
 from agents.services import agent_execute, agent_settings_for
 from channels_app.models import Conversation, Message, TurnState
-from channels_app.policy import actions_needing_approval, hold_reasons, holding_message
+from channels_app.policy import hold_reasons, holding_message
 from channels_app.transports import SendResult, TransportError, transport_for
-from hitl.models import HoldReason
+from hitl.models import HELD_REPLY, HoldReason
 from hitl.services import approval_request
 from monitoring.events import event_record
 from monitoring.models import EventKind
@@ -184,8 +184,27 @@ def _think(*, message: Message, conversation: Conversation) -> None:
                     reply=reply,
                     conversation=conversation,
                     reasons=reasons,
-                    actions=actions_needing_approval(result.actions, agent_settings.mode),
                     response_ms=response_ms,
+                )
+            # Each proposed action becomes an approval: hitl scores it, and either lets it run
+            # (low risk, as the tenant's mode allows) or puts it in front of its approvers.
+            for action in result.actions:
+                approval_request(
+                    tenant=tenant,
+                    action_type=action.action_type,
+                    title=action.title,
+                    action_data={
+                        **action.data,
+                        "description": action.description,
+                        "rationale": action.rationale,
+                    },
+                    hold_reasons=[HoldReason.ACTION],
+                    conversation=conversation,
+                    message=reply,
+                    requested_by=conversation.user,
+                    requested_by_agent=reply.agent_type,
+                    estimated_cost=action.estimated_cost,
+                    estimated_reach=action.estimated_reach,
                 )
     except IntegrityError:
         # A concurrent run of this turn stored its reply first; deliver that one.
@@ -208,31 +227,19 @@ def _hold(
     reply: Message,
     conversation: Conversation,
     reasons: list[str],
-    actions: list,
     response_ms: int,
 ) -> None:
     tenant = conversation.tenant
     approval_request(
         tenant=tenant,
-        action_type="held_reply",
+        action_type=HELD_REPLY,
+        title=f"Held reply: {', '.join(HoldReason(r).label.lower() for r in reasons)}"[:200],
         action_data={"reply_message_id": reply.pk, "inbound_message_id": message.pk},
         hold_reasons=reasons,
         conversation=conversation,
         message=reply,
         requested_by_agent=reply.agent_type,
     )
-    for action in actions:
-        approval_request(
-            tenant=tenant,
-            action_type=action.action_type,
-            action_data={**action.data, "title": action.title, "rationale": action.rationale},
-            hold_reasons=[HoldReason.ACTION],
-            conversation=conversation,
-            message=reply,
-            requested_by_agent=reply.agent_type,
-            estimated_cost=action.estimated_cost,
-            estimated_reach=action.estimated_reach,
-        )
     if conversation.status != Conversation.Status.HUMAN:
         Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.WAITING)
     event_record(
@@ -242,7 +249,7 @@ def _hold(
         message=reply,
         agent_type=reply.agent_type,
         duration_ms=response_ms,
-        data={"reasons": reasons, "confidence": reply.confidence, "actions": len(actions)},
+        data={"reasons": reasons, "confidence": reply.confidence},
     )
     text = holding_message(reasons)
     if text:

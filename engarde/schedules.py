@@ -9,4 +9,9 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
         "every_seconds": 60,
         "description": "Enqueue again the inbound messages no turn finished in time.",
     },
+    "monitor_hitl_sla": {
+        "task": "hitl.tasks.monitor_hitl_sla_task",
+        "every_seconds": 300,
+        "description": "Approval reminders, SLA breaches, escalations and expiry.",
+    },
 }

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("accounts.urls")),
     path("ai-agents/walker/", include("agents.urls")),
     path("channels/whatsapp/", include("channels_app.whatsapp.urls")),
+    path("admin/hitl/", include("hitl.urls")),
 ]
 
 urlpatterns = [

@@ -173,6 +173,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files the console writes (approved data exports); production points it at a volume.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -240,6 +242,13 @@ LANGFLOW_COST_PER_1K_TOKENS = env.str("LANGFLOW_COST_PER_1K_TOKENS", default="0.
 # to a reply whose flow states none.
 LANGFLOW_CONTEXT_COMPONENT = env.str("LANGFLOW_CONTEXT_COMPONENT", default="EnGardeContext")
 LANGFLOW_DEFAULT_CONFIDENCE = env.float("LANGFLOW_DEFAULT_CONFIDENCE", default=0.75)
+
+# Human-in-the-loop approvals: an undecided approval expires after HITL_APPROVAL_EXPIRY_HOURS;
+# the SLA sweep handles at most HITL_SWEEP_BATCH due approvals a run, and runs an approved
+# action that has waited HITL_EXECUTION_GRACE_SECONDS without starting.
+HITL_APPROVAL_EXPIRY_HOURS = env.int("HITL_APPROVAL_EXPIRY_HOURS", default=72)
+HITL_SWEEP_BATCH = env.int("HITL_SWEEP_BATCH", default=2000)
+HITL_EXECUTION_GRACE_SECONDS = env.int("HITL_EXECUTION_GRACE_SECONDS", default=120)
 
 UNFOLD = {
     "SITE_TITLE": "En Garde console",

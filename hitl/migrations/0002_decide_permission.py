@@ -4,14 +4,16 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('hitl', '0001_initial'),
+        ("hitl", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='approval',
-            options={'ordering': ['-created_at', '-id'], 'permissions': [('decide_approval', 'Can decide this approval')]},
+            name="approval",
+            options={
+                "ordering": ["-created_at", "-id"],
+                "permissions": [("decide_approval", "Can decide this approval")],
+            },
         ),
     ]

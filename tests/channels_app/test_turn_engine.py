@@ -21,7 +21,11 @@ pytestmark = pytest.mark.django_db
 
 DECISION = RouteDecision("paid_ads_optimization", 0.9, needs_human=False, reason="classifier")
 RAISE = ProposedAction("budget_increase", "Raise", "Raise it", estimated_cost=Decimal("900"))
-PUBLISH = ProposedAction("content_publish", "Publish", "Publish it")
+PUBLISH = ProposedAction("content_publish", "Publish", "Publish it", estimated_reach=50_000)
+# 15 (cost over $500) + 20 (reach over 100k) = 35: medium risk.
+PAUSE = ProposedAction(
+    "campaign_pause", "Pause", "Pause it", estimated_cost=Decimal("600"), estimated_reach=200_000
+)
 
 
 def reasons(result: AgentResult, *, mode: str = AgentMode.SEMI_AUTO, **kw: object) -> list[str]:
@@ -42,12 +46,17 @@ def test_under_the_threshold_is_held() -> None:
     assert reasons(AgentResult("sure", 0.6)) == []  # the threshold itself passes
 
 
-def test_actions_are_held_except_low_risk_ones_in_auto_mode() -> None:
-    assert reasons(AgentResult("x", 0.9, actions=(PUBLISH,))) == ["action_needs_approval"]
+def test_risk_and_mode_decide_which_actions_are_held() -> None:
+    held = ["action_needs_approval"]
+    # Low risk (10 points) goes ahead in semi-auto and auto; manual reviews it.
+    assert reasons(AgentResult("x", 0.9, actions=(PUBLISH,))) == []
     assert reasons(AgentResult("x", 0.9, actions=(PUBLISH,)), mode=AgentMode.AUTO) == []
-    assert reasons(AgentResult("x", 0.9, actions=(RAISE,)), mode=AgentMode.AUTO) == [
-        "action_needs_approval"
-    ]
+    assert held[0] in reasons(AgentResult("x", 0.9, actions=(PUBLISH,)), mode=AgentMode.MANUAL)
+    # Medium risk waits in semi-auto, goes ahead in auto.
+    assert reasons(AgentResult("x", 0.9, actions=(PAUSE,))) == held
+    assert reasons(AgentResult("x", 0.9, actions=(PAUSE,)), mode=AgentMode.AUTO) == []
+    # A high-risk action type always waits for a person.
+    assert reasons(AgentResult("x", 0.9, actions=(RAISE,)), mode=AgentMode.AUTO) == held
 
 
 def test_manual_mode_holds_everything() -> None:

@@ -1,0 +1,282 @@
+"""The HITL API (`/api/v1/admin/hitl/...`): the queue, one approval with its explainer, the four
+decisions, analytics. Everything is scoped to the caller's tenant: another tenant's approval
+answers 404, as an unknown id does. Who may decide is the approval's object permission."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from agents.api import HasTenant
+from hitl.explain import approval_explain
+from hitl.models import Approval, Priority, RiskLevel
+from hitl.selectors import approval_queue, hitl_analytics, queue_summary
+from hitl.services import (
+    DecisionRefused,
+    approval_approve,
+    approval_escalate,
+    approval_reject,
+    approval_request_changes,
+)
+
+MAX_PAGE = 200
+MAX_ANALYTICS_DAYS = 366
+STATUS_FILTERS = ["open", "all", *Approval.Status.values]
+
+
+class CanViewApprovals(BasePermission):
+    message = "Your role does not include the approvals queue."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return request.user.has_perm("hitl.view_approval")
+
+
+class Refused(APIException):
+    def __init__(self, refused: DecisionRefused) -> None:
+        self.status_code = refused.status
+        super().__init__(detail=str(refused), code=refused.code)
+
+
+class ApprovalSerializer(serializers.ModelSerializer):
+    requested_by = serializers.CharField(source="requested_by.username", default=None)
+    assigned_to = serializers.CharField(source="assigned_to.username", default=None)
+    workflow = serializers.CharField(source="workflow.name", default=None)
+    sla_seconds_left = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Approval
+        fields = [
+            "id",
+            "title",
+            "action_type",
+            "status",
+            "priority",
+            "risk_score",
+            "risk_level",
+            "estimated_cost",
+            "estimated_reach",
+            "hold_reasons",
+            "requested_by",
+            "requested_by_agent",
+            "conversation_id",
+            "workflow",
+            "current_level",
+            "assigned_to",
+            "sla_deadline",
+            "sla_seconds_left",
+            "sla_breached",
+            "sla_breach_minutes",
+            "expires_at",
+            "decided_at",
+            "execution_status",
+            "created_at",
+        ]
+
+    def get_sla_seconds_left(self, approval: Approval) -> int | None:
+        if approval.sla_deadline is None or not approval.is_open:
+            return None
+        return int((approval.sla_deadline - timezone.now()).total_seconds())
+
+
+def _approval(request: Request, approval_id: int) -> Approval:
+    approval = (
+        Approval.objects.for_tenant(request.user.tenant)
+        .select_related("requested_by", "assigned_to", "workflow", "decided_by")
+        .filter(pk=approval_id)
+        .first()
+    )
+    if approval is None:
+        raise NotFound("No such approval.")
+    return approval
+
+
+class QueueView(APIView):
+    permission_classes = [IsAuthenticated, HasTenant, CanViewApprovals]
+
+    class Filters(serializers.Serializer):
+        status = serializers.ChoiceField(choices=STATUS_FILTERS, required=False)
+        priority = serializers.ChoiceField(choices=Priority.values, required=False)
+        risk_level = serializers.ChoiceField(choices=RiskLevel.values, required=False)
+        assigned_to = serializers.CharField(required=False, help_text="'me' or a user id.")
+        limit = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=50)
+        offset = serializers.IntegerField(min_value=0, default=0)
+
+    @extend_schema(
+        parameters=[Filters],
+        summary="The approvals queue, soonest SLA deadline first",
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.Filters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        assignee = None
+        if "assigned_to" in data:
+            assignee = self._assignee(request, data["assigned_to"])
+        approvals = approval_queue(
+            user=request.user,
+            status=data.get("status"),
+            priority=data.get("priority"),
+            risk_level=data.get("risk_level"),
+            assigned_to=assignee,
+        )
+        page = list(approvals[data["offset"] : data["offset"] + data["limit"] + 1])
+        return Response(
+            {
+                "summary": queue_summary(user=request.user),
+                "results": ApprovalSerializer(page[: data["limit"]], many=True).data,
+                "next_offset": data["offset"] + data["limit"]
+                if len(page) > data["limit"]
+                else None,
+            }
+        )
+
+    def _assignee(self, request: Request, value: str) -> User:
+        if value == "me":
+            return request.user
+        user = (
+            User.objects.filter(pk=value, tenant_id=request.user.tenant_id).first()
+            if value.isdigit()
+            else None
+        )
+        if user is None:
+            raise ValidationError({"assigned_to": ["'me' or the id of a user of your workspace."]})
+        return user
+
+
+class ApprovalDetailView(APIView):
+    permission_classes = [IsAuthenticated, HasTenant, CanViewApprovals]
+
+    @extend_schema(summary="One approval, with the explainer and its history")
+    def get(self, request: Request, approval_id: int) -> Response:
+        approval = _approval(request, approval_id)
+        return Response(
+            {
+                **ApprovalSerializer(approval).data,
+                "explainer": approval_explain(approval=approval, viewer=request.user),
+            }
+        )
+
+
+class DecisionView(APIView):
+    permission_classes = [IsAuthenticated, HasTenant, CanViewApprovals]
+    input_serializer: type[serializers.Serializer]
+
+    def decide(self, request: Request, approval: Approval, data: dict[str, Any]) -> Approval:
+        raise NotImplementedError
+
+    def post(self, request: Request, approval_id: int) -> Response:
+        approval = _approval(request, approval_id)
+        serializer = self.input_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            decided = self.decide(request, approval, serializer.validated_data)
+        except DecisionRefused as refused:
+            raise Refused(refused) from None
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from None
+        return Response(
+            {
+                **ApprovalSerializer(decided).data,
+                "execution_result": decided.execution_result,
+            }
+        )
+
+
+class ApproveView(DecisionView):
+    class InputSerializer(serializers.Serializer):
+        notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+        edited_reply = serializers.CharField(
+            required=False, max_length=4000, help_text="A held reply's new text."
+        )
+
+    input_serializer = InputSerializer
+
+    @extend_schema(request=InputSerializer, summary="Approve (at the current level)")
+    def post(self, request: Request, approval_id: int) -> Response:
+        return super().post(request, approval_id)
+
+    def decide(self, request: Request, approval: Approval, data: dict[str, Any]) -> Approval:
+        return approval_approve(
+            approval_id=approval.pk,
+            user=request.user,
+            notes=data.get("notes", ""),
+            edited_reply=data.get("edited_reply"),
+        )
+
+
+class RejectView(DecisionView):
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=2000)
+
+    input_serializer = InputSerializer
+
+    @extend_schema(request=InputSerializer, summary="Reject, with the reason the requester gets")
+    def post(self, request: Request, approval_id: int) -> Response:
+        return super().post(request, approval_id)
+
+    def decide(self, request: Request, approval: Approval, data: dict[str, Any]) -> Approval:
+        return approval_reject(approval_id=approval.pk, user=request.user, reason=data["reason"])
+
+
+class EscalateView(DecisionView):
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=2000)
+        escalate_to = serializers.IntegerField(
+            required=False, help_text="A user id; without it, the workflow's next level."
+        )
+
+    input_serializer = InputSerializer
+
+    @extend_schema(request=InputSerializer, summary="Escalate to a person or the next level")
+    def post(self, request: Request, approval_id: int) -> Response:
+        return super().post(request, approval_id)
+
+    def decide(self, request: Request, approval: Approval, data: dict[str, Any]) -> Approval:
+        return approval_escalate(
+            approval_id=approval.pk,
+            user=request.user,
+            reason=data["reason"],
+            escalate_to=data.get("escalate_to"),
+        )
+
+
+class RequestChangesView(DecisionView):
+    class InputSerializer(serializers.Serializer):
+        feedback = serializers.CharField(max_length=2000)
+
+    input_serializer = InputSerializer
+
+    @extend_schema(request=InputSerializer, summary="Send the request back with feedback")
+    def post(self, request: Request, approval_id: int) -> Response:
+        return super().post(request, approval_id)
+
+    def decide(self, request: Request, approval: Approval, data: dict[str, Any]) -> Approval:
+        return approval_request_changes(
+            approval_id=approval.pk, user=request.user, feedback=data["feedback"]
+        )
+
+
+class AnalyticsView(APIView):
+    permission_classes = [IsAuthenticated, HasTenant, CanViewApprovals]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("days", int, description="Window, 1 to 366 (default 30).")],
+        summary="HITL analytics",
+    )
+    def get(self, request: Request) -> Response:
+        raw = request.query_params.get("days", "30")
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_ANALYTICS_DAYS:
+            raise ValidationError({"days": [f"A whole number from 1 to {MAX_ANALYTICS_DAYS}."]})
+        since = timezone.now() - timedelta(days=int(raw))
+        return Response(hitl_analytics(tenant=request.user.tenant, since=since))

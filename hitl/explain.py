@@ -1,0 +1,109 @@
+"""The decision explainer (seed 002's DecisionExplainer): why the agent proposed it, the data
+behind it, the risk breakdown, where it stands in its workflow, and what happened so far. The
+API answers it as JSON and the console renders it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.models import User
+from hitl.models import Approval, HoldReason
+from privacy.masking import can_view_pii, mask_phones_in
+
+EXPLAINED_KEYS = ("description", "rationale")
+
+
+def _text(value: str, viewer: User) -> str:
+    return value if can_view_pii(viewer) else mask_phones_in(value)
+
+
+def _hold_reason(value: str) -> str:
+    try:
+        return str(HoldReason(value).label)
+    except ValueError:
+        return value
+
+
+def approval_explain(*, approval: Approval, viewer: User) -> dict[str, Any]:
+    data = approval.action_data or {}
+    reply = approval.message
+    inbound = reply.reply_to if reply is not None else None
+    votes = list(approval.votes.select_related("user"))
+    levels = []
+    if approval.workflow is not None:
+        for level in approval.workflow.levels.all():
+            levels.append(
+                {
+                    "level": level.level,
+                    "approver_roles": level.approver_roles,
+                    "required_count": level.required_count,
+                    "sla_hours": level.sla_hours,
+                    "approved_by": [v.user.username for v in votes if v.level == level.level],
+                    "state": (
+                        "done"
+                        if level.level < approval.current_level
+                        or (approval.status == "approved" and level.level == approval.current_level)
+                        else "current"
+                        if level.level == approval.current_level and approval.is_open
+                        else "upcoming"
+                        if level.level > approval.current_level
+                        else "closed"
+                    ),
+                }
+            )
+    return {
+        "why": {
+            "agent": approval.requested_by_agent or None,
+            "requested_by": approval.requested_by.username if approval.requested_by else None,
+            "hold_reasons": [_hold_reason(reason) for reason in approval.hold_reasons],
+            "description": data.get("description", ""),
+            "rationale": data.get("rationale", {}),
+            "question": _text(inbound.body, viewer) if inbound is not None else None,
+            "proposed_reply": _text(reply.body, viewer) if reply is not None else None,
+            "reply_confidence": reply.confidence if reply is not None else None,
+        },
+        "data": {key: value for key, value in data.items() if key not in EXPLAINED_KEYS},
+        "risk": {
+            "score": str(approval.risk_score),
+            "level": approval.risk_level,
+            "factors": approval.risk_factors,
+        },
+        "workflow": {
+            "name": approval.workflow.name if approval.workflow else None,
+            "current_level": approval.current_level,
+            "levels": levels,
+        },
+        "decision": {
+            "status": approval.status,
+            "decided_by": approval.decided_by.username if approval.decided_by else None,
+            "decided_at": approval.decided_at,
+            "notes": approval.notes,
+            "reason": approval.reason,
+        },
+        "execution": {
+            "status": approval.execution_status,
+            "result": approval.execution_result,
+            "executed_at": approval.executed_at,
+        },
+        "history": [
+            {
+                "event": entry.event,
+                "label": entry.get_event_display(),
+                "level": entry.level,
+                "actor": entry.actor.username if entry.actor else None,
+                "notes": entry.notes,
+                "data": entry.data,
+                "at": entry.created_at,
+            }
+            for entry in approval.history.select_related("actor")
+        ],
+        "can_decide": viewer_can_decide(approval, viewer),
+    }
+
+
+def viewer_can_decide(approval: Approval, viewer: User) -> bool:
+    return (
+        approval.is_open
+        and approval.requested_by_id != viewer.pk
+        and viewer.has_perm("hitl.decide_approval", approval)
+    )
