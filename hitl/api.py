@@ -112,23 +112,33 @@ class QueueView(APIView):
         limit = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=50)
         offset = serializers.IntegerField(min_value=0, default=0)
 
+        def validate_assigned_to(self, value: str) -> User:
+            caller = self.context["request"].user
+            if value == "me":
+                return caller
+            user = (
+                User.objects.filter(pk=value, tenant_id=caller.tenant_id).first()
+                if value.isdigit()
+                else None
+            )
+            if user is None:
+                raise ValidationError("'me' or the id of a user of your workspace.")
+            return user
+
     @extend_schema(
         parameters=[Filters],
         summary="The approvals queue, soonest SLA deadline first",
     )
     def get(self, request: Request) -> Response:
-        filters = self.Filters(data=request.query_params)
+        filters = self.Filters(data=request.query_params, context={"request": request})
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
-        assignee = None
-        if "assigned_to" in data:
-            assignee = self._assignee(request, data["assigned_to"])
         approvals = approval_queue(
             user=request.user,
             status=data.get("status"),
             priority=data.get("priority"),
             risk_level=data.get("risk_level"),
-            assigned_to=assignee,
+            assigned_to=data.get("assigned_to"),
         )
         page = list(approvals[data["offset"] : data["offset"] + data["limit"] + 1])
         return Response(
@@ -140,18 +150,6 @@ class QueueView(APIView):
                 else None,
             }
         )
-
-    def _assignee(self, request: Request, value: str) -> User:
-        if value == "me":
-            return request.user
-        user = (
-            User.objects.filter(pk=value, tenant_id=request.user.tenant_id).first()
-            if value.isdigit()
-            else None
-        )
-        if user is None:
-            raise ValidationError({"assigned_to": ["'me' or the id of a user of your workspace."]})
-        return user
 
 
 class ApprovalDetailView(APIView):

@@ -232,16 +232,21 @@ def _lock_open(*, approval_id: int, user: User) -> Approval:
         raise DecisionRefused(
             "You cannot decide your own request.", status=403, code="permission_denied"
         )
+    if not approval.is_open:
+        raise DecisionRefused(
+            f"This approval is already {approval.get_status_display().lower()}.",
+            code="already_decided",
+        )
+    if approval.votes.filter(level=approval.current_level, user=user).exists():
+        raise DecisionRefused(
+            f"You have already approved this at level {approval.current_level}.",
+            code="already_voted",
+        )
     if not user.has_perm(DECIDE, approval):
         raise DecisionRefused(
             "You may not decide this approval at its current level.",
             status=403,
             code="permission_denied",
-        )
-    if not approval.is_open:
-        raise DecisionRefused(
-            f"This approval is already {approval.get_status_display().lower()}.",
-            code="already_decided",
         )
     return approval
 
