@@ -176,9 +176,7 @@ def next_check(approval: Approval) -> datetime | None:
     return min((moment for moment in moments if moment is not None), default=None)
 
 
-def _level_approvers(approval: Approval) -> list[User]:
-    level = _level(approval)
-    roles = level.approver_roles if level else [SUPER_ADMIN]
+def _holders_of(approval: Approval, roles: list[str]) -> list[User]:
     users = User.objects.filter(
         tenant_id=approval.tenant_id,
         is_active=True,
@@ -188,6 +186,15 @@ def _level_approvers(approval: Approval) -> list[User]:
     if approval.requested_by_id:
         users = users.exclude(pk=approval.requested_by_id)
     return list(users)
+
+
+def _level_approvers(approval: Approval) -> list[User]:
+    """The level's roles within the tenant; when nobody holds them (a small team), the
+    workspace's super admins, so that an approval never waits for nobody."""
+    level = _level(approval)
+    return _holders_of(approval, level.approver_roles if level else [SUPER_ADMIN]) or (
+        _holders_of(approval, [SUPER_ADMIN])
+    )
 
 
 def _grant_level(approval: Approval) -> None:

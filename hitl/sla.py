@@ -14,7 +14,6 @@ from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from accounts.models import User
 from accounts.roles import SUPER_ADMIN
 from hitl.models import OPEN_STATUSES, Approval, ApprovalHistory
 from hitl.notifications import approvers_notify
@@ -25,6 +24,7 @@ from hitl.services import (
     _close,
     _ended_without_running,
     _history,
+    _holders_of,
     _last_level,
     next_check,
 )
@@ -128,13 +128,7 @@ def _escalate(approval: Approval, now: datetime) -> None:
         return
     approval.escalate_at = None
     approval.status = Approval.Status.ESCALATED
-    admins = list(
-        User.objects.filter(
-            tenant_id=approval.tenant_id, is_active=True, is_deleted=False, groups__name=SUPER_ADMIN
-        )
-        .exclude(pk=approval.requested_by_id or 0)
-        .distinct()
-    )
+    admins = _holders_of(approval, [SUPER_ADMIN])
     if admins:
         assign_perm(DECIDE, admins, approval)
     _history(

@@ -18,6 +18,8 @@ from accounts.models import SubscriptionTier, Tenant, User, UserPhoneNumber
 from accounts.services import phone_number_lookup
 from agents.models import AgentRun
 from channels_app.models import Channel, Conversation, Message
+from hitl.models import Approval
+from hitl.selectors import approvals_awaiting
 from monitoring.models import Event, EventKind
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +61,7 @@ def counts() -> dict[str, int]:
             Event,
             AgentRun,
             LogEntry,
+            Approval,
         )
     }
 
@@ -266,3 +269,18 @@ def test_quiet_runs_print_nothing(options: dict[str, object]) -> None:
     out = StringIO()
     call_command("seed_demo", stdout=out, **options)
     assert out.getvalue() == ""
+
+
+def test_the_approval_queue_has_work_at_every_risk_level(seeded: None) -> None:
+    acme = Tenant.objects.get(slug="acme")
+    open_ = Approval.objects.for_tenant(acme).filter(status="pending")
+    assert set(open_.values_list("risk_level", flat=True)) >= {"medium", "critical"}
+    assert set(open_.values_list("action_type", flat=True)) >= {"budget_increase", "data_export"}
+    # The PRD's budget workflow puts the medium increase before the marketing manager.
+    manager = User.objects.get(username="manager")
+    assert approvals_awaiting(manager).filter(workflow__name="Standard Budget Approval").exists()
+    decided = Approval.objects.for_tenant(acme).exclude(status="pending")
+    assert set(decided.values_list("status", flat=True)) >= {"approved", "rejected"}
+    # globex has no marketing manager: its super admin decides instead.
+    globex_admin = User.objects.get(username="globex_admin")
+    assert approvals_awaiting(globex_admin).exists()

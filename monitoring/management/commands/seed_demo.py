@@ -29,6 +29,8 @@ from agents.models import (
 )
 from channels_app.demo import demo_conversations_seed
 from channels_app.models import Conversation, Message
+from hitl.demo import demo_approvals_seed
+from hitl.models import Approval
 from monitoring.models import Event
 
 # Who answers when a demo end user asks for a person, per tenant.
@@ -45,6 +47,7 @@ def demo_counts() -> dict[str, int]:
         "conversations": Conversation.objects.filter(tenant__in=tenants),
         "messages": Message.objects.filter(conversation__tenant__in=tenants),
         "events": Event.objects.filter(tenant__in=tenants),
+        "approvals": Approval.objects.filter(tenant__in=tenants),
         "agent runs": AgentRun.objects.filter(tenant__in=tenants),
         "campaigns": Campaign.objects.filter(tenant__in=tenants),
         "campaign days": CampaignDay.objects.filter(campaign__tenant__in=tenants),
@@ -85,6 +88,12 @@ class Command(BaseCommand):
             operator = people.users.get(OPERATORS.get(user.tenant.slug, ""))
             created += demo_conversations_seed(
                 user=user, operator=operator, now=now, progress=progress
+            )
+
+        for tenant in people.tenants.values():
+            requester = next((u for u in people.end_users if u.tenant_id == tenant.pk), None)
+            created += demo_approvals_seed(
+                tenant=tenant, requester=requester, now=now, progress=progress
             )
 
         counts = demo_counts()
