@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import APIException, NotFound, ValidationError
@@ -89,6 +90,26 @@ class ApprovalSerializer(serializers.ModelSerializer):
         return int((approval.sla_deadline - timezone.now()).total_seconds())
 
 
+class DecisionOutputSerializer(ApprovalSerializer):
+    execution_result = serializers.JSONField()
+
+    class Meta(ApprovalSerializer.Meta):
+        fields = [*ApprovalSerializer.Meta.fields, "execution_result"]
+
+
+class ApprovalDetailSerializer(ApprovalSerializer):
+    explainer = serializers.JSONField(help_text="Why, the data, the risk breakdown, the history.")
+
+    class Meta(ApprovalSerializer.Meta):
+        fields = [*ApprovalSerializer.Meta.fields, "explainer"]
+
+
+class QueueOutputSerializer(serializers.Serializer):
+    summary = serializers.DictField(child=serializers.IntegerField())
+    results = ApprovalSerializer(many=True)
+    next_offset = serializers.IntegerField(allow_null=True)
+
+
 def _approval(request: Request, approval_id: int) -> Approval:
     approval = (
         Approval.objects.for_tenant(request.user.tenant)
@@ -127,6 +148,7 @@ class QueueView(APIView):
 
     @extend_schema(
         parameters=[Filters],
+        responses=QueueOutputSerializer,
         summary="The approvals queue, soonest SLA deadline first",
     )
     def get(self, request: Request) -> Response:
@@ -155,7 +177,9 @@ class QueueView(APIView):
 class ApprovalDetailView(APIView):
     permission_classes = [IsAuthenticated, HasTenant, CanViewApprovals]
 
-    @extend_schema(summary="One approval, with the explainer and its history")
+    @extend_schema(
+        responses=ApprovalDetailSerializer, summary="One approval, with the explainer and history"
+    )
     def get(self, request: Request, approval_id: int) -> Response:
         approval = _approval(request, approval_id)
         return Response(
@@ -192,15 +216,19 @@ class DecisionView(APIView):
 
 
 class ApproveView(DecisionView):
-    class InputSerializer(serializers.Serializer):
+    class ApproveInputSerializer(serializers.Serializer):
         notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
         edited_reply = serializers.CharField(
             required=False, max_length=4000, help_text="A held reply's new text."
         )
 
-    input_serializer = InputSerializer
+    input_serializer = ApproveInputSerializer
 
-    @extend_schema(request=InputSerializer, summary="Approve (at the current level)")
+    @extend_schema(
+        request=ApproveInputSerializer,
+        responses=DecisionOutputSerializer,
+        summary="Approve (at the current level)",
+    )
     def post(self, request: Request, approval_id: int) -> Response:
         return super().post(request, approval_id)
 
@@ -214,12 +242,16 @@ class ApproveView(DecisionView):
 
 
 class RejectView(DecisionView):
-    class InputSerializer(serializers.Serializer):
+    class RejectInputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=2000)
 
-    input_serializer = InputSerializer
+    input_serializer = RejectInputSerializer
 
-    @extend_schema(request=InputSerializer, summary="Reject, with the reason the requester gets")
+    @extend_schema(
+        request=RejectInputSerializer,
+        responses=DecisionOutputSerializer,
+        summary="Reject, with the reason the requester gets",
+    )
     def post(self, request: Request, approval_id: int) -> Response:
         return super().post(request, approval_id)
 
@@ -228,15 +260,19 @@ class RejectView(DecisionView):
 
 
 class EscalateView(DecisionView):
-    class InputSerializer(serializers.Serializer):
+    class EscalateInputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=2000)
         escalate_to = serializers.IntegerField(
             required=False, help_text="A user id; without it, the workflow's next level."
         )
 
-    input_serializer = InputSerializer
+    input_serializer = EscalateInputSerializer
 
-    @extend_schema(request=InputSerializer, summary="Escalate to a person or the next level")
+    @extend_schema(
+        request=EscalateInputSerializer,
+        responses=DecisionOutputSerializer,
+        summary="Escalate to a person or the next level",
+    )
     def post(self, request: Request, approval_id: int) -> Response:
         return super().post(request, approval_id)
 
@@ -250,12 +286,16 @@ class EscalateView(DecisionView):
 
 
 class RequestChangesView(DecisionView):
-    class InputSerializer(serializers.Serializer):
+    class RequestChangesInputSerializer(serializers.Serializer):
         feedback = serializers.CharField(max_length=2000)
 
-    input_serializer = InputSerializer
+    input_serializer = RequestChangesInputSerializer
 
-    @extend_schema(request=InputSerializer, summary="Send the request back with feedback")
+    @extend_schema(
+        request=RequestChangesInputSerializer,
+        responses=DecisionOutputSerializer,
+        summary="Send the request back with feedback",
+    )
     def post(self, request: Request, approval_id: int) -> Response:
         return super().post(request, approval_id)
 
@@ -270,6 +310,7 @@ class AnalyticsView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("days", int, description="Window, 1 to 366 (default 30).")],
+        responses=OpenApiTypes.OBJECT,
         summary="HITL analytics",
     )
     def get(self, request: Request) -> Response:

@@ -6,12 +6,17 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.core.files.storage import default_storage
 
 from agents.models import Campaign, ContentItem
 from channels_app.models import Message
 from hitl.models import Approval, ApprovalHistory, ApprovalLevel, Notification
 from hitl.services import approval_request
-from tests.agents.factories import ContentItemFactory
+from tests.agents.factories import (
+    AudienceSegmentFactory,
+    ContentItemFactory,
+    SegmentDayFactory,
+)
 from tests.hitl.conftest import Team
 
 pytestmark = pytest.mark.django_db
@@ -316,3 +321,40 @@ def test_analytics(team: Team) -> None:
     by_agent = {row["requested_by_agent"]: row["total"] for row in body["by_agent"]}
     assert by_agent == {"paid_ads_optimization": 3, "seo": 1}
     assert team.client("owner").get(f"{BASE}/analytics?days=0").status_code == 400
+
+
+def test_an_approved_export_writes_the_file_and_in_app_only_workflows_send_no_email(
+    team: Team, settings: object, tmp_path: object, django_capture_on_commit_callbacks: object
+) -> None:
+    settings.MEDIA_ROOT = str(tmp_path)
+    segment = AudienceSegmentFactory(tenant=team.tenant, name="Lapsed runners")
+    for day in range(3):
+        SegmentDayFactory(segment=segment, date=f"2026-11-0{day + 1}")
+    with django_capture_on_commit_callbacks(execute=True):
+        approval = approval_request(
+            tenant=team.tenant,
+            action_type="data_export",
+            title="Export Lapsed runners",
+            action_data={"segment_id": segment.pk},
+            estimated_reach=12_000,
+            requested_by=team.requester,
+        )
+    # 10 + 20 = 30: low, but an export always waits for a person (the General review).
+    assert (approval.risk_level, approval.status) == ("low", "pending")
+    assert approval.workflow.name == "General review"
+    assert sorted(m.to[0].split("@")[0] for m in mail.outbox) == ["manager", "manager2", "owner"]
+    result = approve(team, "manager", approval).json()["execution_result"]
+    assert result["rows"] == 3
+    with default_storage.open(result["file"]) as exported:
+        lines = exported.read().decode().splitlines()
+    assert lines[0] == "segment,date,size,churn_risk,ltv" and len(lines) == 4
+    assert lines[1].startswith("Lapsed runners,2026-11-01,")
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        held = approval_request(
+            tenant=team.tenant, action_type="held_reply", hold_reasons=["low_confidence"]
+        )
+    # The content review notifies in the console only.
+    assert held.workflow.notification_channels == ["in_app"] and mail.outbox == []
+    assert {n.recipient.username for n in held.notifications.all()} == {"support", "owner"}
