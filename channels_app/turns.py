@@ -28,8 +28,8 @@ from agents.services import agent_execute, agent_settings_for
 from channels_app.models import Conversation, Message, TurnState
 from channels_app.policy import hold_reasons, holding_message
 from channels_app.transports import SendResult, TransportError, transport_for
-from hitl.models import HELD_REPLY, HoldReason
-from hitl.services import approval_request
+from hitl.models import HELD_REPLY, Approval, HoldReason
+from hitl.services import approval_execute, approval_request
 from monitoring.events import event_record
 from monitoring.models import EventKind
 
@@ -105,6 +105,15 @@ def turn_answer(*, message: Message) -> None:
         delivery_status=Message.DeliveryStatus.QUEUED, provider_id__isnull=True
     ).order_by("created_at", "id"):
         message_deliver(message=outbound)
+    # Actions the policy let through run after the reply that proposed them has gone out, so
+    # the person reads the proposal before the notice that it was carried out. A run of this
+    # turn after a crash finds them already claimed.
+    for approval_id in Approval.objects.filter(
+        message__reply_to=message,
+        status=Approval.Status.AUTO_APPROVED,
+        execution_status=Approval.Execution.PENDING,
+    ).values_list("pk", flat=True):
+        approval_execute(approval_id=approval_id)
     Message.objects.filter(pk=message.pk).update(turn_state=TurnState.DONE)
     logger.info("turn done: tenant=%s message=%s", tenant.pk, message.pk)
 
@@ -205,6 +214,7 @@ def _think(*, message: Message, conversation: Conversation) -> None:
                     requested_by_agent=reply.agent_type,
                     estimated_cost=action.estimated_cost,
                     estimated_reach=action.estimated_reach,
+                    execute=False,
                 )
     except IntegrityError:
         # A concurrent run of this turn stored its reply first; deliver that one.

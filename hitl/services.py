@@ -74,9 +74,12 @@ def approval_request(
     requested_by_agent: str = "",
     estimated_cost: Decimal | None = None,
     estimated_reach: int | None = None,
+    execute: bool = True,
 ) -> Approval:
     """Score the request and either let it through (low risk, as the tenant's mode allows) or
-    put it in front of the people its workflow names."""
+    put it in front of the people its workflow names. An auto-approved action runs once the
+    transaction commits, unless the caller runs it itself (`execute=False`: the turn engine,
+    after the reply that proposed it has gone out)."""
     now = timezone.now()
     risk = risk_assess(
         action_type=action_type,
@@ -115,7 +118,8 @@ def approval_request(
                 ApprovalHistory.Event.AUTO_APPROVED,
                 notes=f"{risk.level} risk in {mode} mode",
             )
-            transaction.on_commit(lambda: approval_execute(approval_id=approval.pk))
+            if execute:
+                transaction.on_commit(lambda: approval_execute(approval_id=approval.pk))
             return approval
         workflow = workflow_match(tenant=tenant, action_type=action_type, level=risk.level)
         approval.workflow = workflow
