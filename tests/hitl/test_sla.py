@@ -3,8 +3,7 @@ after the workflow's hours, expiry; and work that follows what is due."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -20,7 +19,7 @@ from tests.hitl.conftest import Team
 
 pytestmark = pytest.mark.django_db
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=dt_timezone.utc)
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def sweep_at(delta: timedelta) -> dict[str, int]:
@@ -30,7 +29,7 @@ def sweep_at(delta: timedelta) -> dict[str, int]:
 
 
 def kinds(approval: Approval) -> list[str]:
-    return [event for event in approval.history.values_list("event", flat=True)]
+    return list(approval.history.values_list("event", flat=True))
 
 
 def awaiting(team: Team, name: str) -> bool:
@@ -130,9 +129,11 @@ def test_the_sweep_reads_only_what_is_due(team: Team) -> None:
         later = [team.budget_increase() for _ in range(3)]
 
     def queries_for_one_due() -> int:
-        with time_machine.travel(T0 + timedelta(hours=1, minutes=1), tick=False):
-            with CaptureQueriesContext(connection) as queries:
-                result = sla_sweep()
+        with (
+            time_machine.travel(T0 + timedelta(hours=1, minutes=1), tick=False),
+            CaptureQueriesContext(connection) as queries,
+        ):
+            result = sla_sweep()
         assert result.ids == [due.pk]
         Approval.objects.filter(pk=due.pk).update(reminded_at=None, next_check_at=T0)
         due.history.filter(event="reminded").delete()
