@@ -257,6 +257,8 @@ UNFOLD = {
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
     "ENVIRONMENT": "engarde.admin_site.environment_badge",
+    # The approval queue and notifications (with their counts) above the apps.
+    "SIDEBAR": {"navigation": "engarde.admin_site.sidebar_navigation"},
 }
 ENGARDE_ENVIRONMENT = env.str("ENGARDE_ENVIRONMENT", default="local")
 # The password of every user `seed_demo` creates: published in DESIGN.md, not a secret.

@@ -15,6 +15,7 @@ from accounts.models import Tenant, User, UserPhoneNumber
 from accounts.tenancy import tenant_of
 from agents.models import AgentRun, WalkerAgent
 from channels_app.models import Conversation
+from hitl.models import ApprovalLevel, HITLWorkflow, Notification
 from hitl.services import approval_request
 from monitoring.events import event_record
 from monitoring.models import EventKind
@@ -63,6 +64,11 @@ def populate(tenant: Tenant, number: str) -> None:
     approval_request(
         tenant=tenant, action_type="held_reply", conversation=message.conversation, message=message
     )
+    workflow = HITLWorkflow.objects.create(tenant=tenant, name="Scoping review")
+    ApprovalLevel.objects.create(workflow=workflow, level=1, approver_roles=["super_admin"])
+    # The notifications admin lists the viewer's own: every staff member gets one.
+    for staff in User.objects.filter(tenant=tenant, is_staff=True):
+        Notification.objects.create(tenant=tenant, recipient=staff, title="Approval needed")
 
 
 @pytest.fixture
