@@ -9,4 +9,10 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
         "every_seconds": 60,
         "description": "Enqueue again the inbound messages no turn finished in time.",
     },
+    "send the email briefs that are due": {
+        "task": "channels_app.email.tasks.briefs_dispatch_task",
+        "every_seconds": 15 * 60,
+        "description": "Send the daily briefs whose local delivery time has come since the last "
+        "run, one batch per tenant.",
+    },
 }
