@@ -180,6 +180,8 @@ class BriefRun(models.Model):
     skipped = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The batches already added to the counters: a batch a worker runs again adds nothing.
+    counted_batches = models.JSONField(default=list, blank=True)
 
     objects = TenantQuerySet.as_manager()
 

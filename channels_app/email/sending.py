@@ -10,6 +10,7 @@ had already accepted it: at least once beats never).
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -385,13 +386,17 @@ def briefs_dispatch(*, now: datetime) -> list[BriefRun]:
 def batch_enqueue(*, run_id: int, items: list[tuple[int, str]], attempt: int = 0) -> None:
     from channels_app.email.tasks import briefs_batch_task
 
+    batch = uuid.uuid4().hex
+
     def enqueue() -> None:
         try:
-            briefs_batch_task.apply_async((run_id, items, attempt), countdown=retry_delay(attempt))
+            briefs_batch_task.apply_async(
+                (run_id, items, attempt, batch), countdown=retry_delay(attempt)
+            )
         except Exception:
             # The people's next delivery has moved on already: without a broker, send here.
             logger.warning("brief batch of run %s could not be enqueued; sending inline", run_id)
-            briefs_batch_send(run_id=run_id, items=items, attempt=attempt)
+            briefs_batch_send(run_id=run_id, items=items, attempt=attempt, batch=batch)
 
     transaction.on_commit(enqueue)
 
@@ -401,11 +406,16 @@ def retry_delay(attempt: int) -> int:
 
 
 def briefs_batch_send(
-    *, run_id: int, items: list[tuple[int, str]], attempt: int = 0, now: datetime | None = None
+    *,
+    run_id: int,
+    items: list[tuple[int, str]],
+    attempt: int = 0,
+    batch: str = "",
+    now: datetime | None = None,
 ) -> Counter[str]:
-    """Send a batch of one run's briefs and add the outcomes to the run's counters. A batch
-    after the first attempt resends what failed for want of an ESP, which the run counted as
-    failed already. What fails again for that reason is tried again later, EMAIL_RETRIES times.
+    """Send a batch of one run's briefs and add the outcomes to the run's counters, once per
+    `batch` key. A batch after the first attempt resends what failed for want of an ESP, which
+    the run counted as failed already; what fails again so is tried again, EMAIL_RETRIES times.
     """
     run = BriefRun.objects.select_related("tenant").get(pk=run_id)
     now = now or timezone.now()
@@ -431,18 +441,24 @@ def briefs_batch_send(
                 again.append((pk, day))
     finally:
         sender.close()
-    if attempt:
-        # Counted as failed by the first attempt: move what changed since.
-        changes = {
-            "sent": F("sent") + outcomes["sent"],
-            "skipped": F("skipped") + outcomes["skipped"],
-            "failed": F("failed") - outcomes["sent"] - outcomes["skipped"],
-        }
-    else:
-        changes = {name: F(name) + outcomes[name] for name in ("sent", "skipped", "failed")}
-    BriefRun.objects.filter(pk=run.pk).update(**changes)
-    if again and attempt < EMAIL_RETRIES:
-        batch_enqueue(run_id=run.pk, items=again, attempt=attempt + 1)
+    with transaction.atomic():
+        counted = BriefRun.objects.select_for_update().get(pk=run.pk)
+        if batch and batch in counted.counted_batches:
+            return outcomes  # a worker ran this batch again: its briefs were counted already
+        if attempt:
+            # Counted as failed by the first attempt: move what changed since.
+            counted.sent += outcomes["sent"]
+            counted.skipped += outcomes["skipped"]
+            counted.failed -= outcomes["sent"] + outcomes["skipped"]
+        else:
+            counted.sent += outcomes["sent"]
+            counted.skipped += outcomes["skipped"]
+            counted.failed += outcomes["failed"]
+        if batch:
+            counted.counted_batches.append(batch)
+        counted.save(update_fields=["sent", "skipped", "failed", "counted_batches"])
+        if again and attempt < EMAIL_RETRIES:
+            batch_enqueue(run_id=run.pk, items=again, attempt=attempt + 1)
     run_finish(run_id=run.pk, now=now)
     return outcomes
 

@@ -20,9 +20,15 @@ def briefs_dispatch_task() -> int:
     retry_backoff_max=60,
     max_retries=5,
 )
-def briefs_batch_task(run_id: int, items: list[list[object]], attempt: int = 0) -> int:
-    """Send a batch of one run's briefs. Safe to run twice: each brief is claimed."""
+def briefs_batch_task(
+    run_id: int, items: list[list[object]], attempt: int = 0, batch: str = ""
+) -> int:
+    """Send a batch of one run's briefs. Safe to run twice: each brief is claimed, and the
+    batch is counted once."""
     outcomes = briefs_batch_send(
-        run_id=run_id, items=[(int(pk), str(day)) for pk, day in items], attempt=attempt
+        run_id=run_id,
+        items=[(int(pk), str(day)) for pk, day in items],
+        attempt=attempt,
+        batch=batch,
     )
     return outcomes["sent"]
