@@ -10,11 +10,13 @@ from django.contrib import admin
 from django.db import models
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Tenant, User, UserPhoneNumber
 from accounts.tenancy import tenant_of
 from agents.models import AgentRun, WalkerAgent
-from channels_app.models import Conversation
+from channels_app.email.services import preferences_update
+from channels_app.models import BriefRun, Conversation, EmailSend
 from hitl.services import approval_request
 from monitoring.events import event_record
 from monitoring.models import EventKind
@@ -62,6 +64,17 @@ def populate(tenant: Tenant, number: str) -> None:
     )
     approval_request(
         tenant=tenant, action_type="held_reply", conversation=message.conversation, message=message
+    )
+    preferences_update(user=member, now=timezone.now())
+    run = BriefRun.objects.create(tenant=tenant, first_due_at=timezone.now(), due=1)
+    EmailSend.objects.create(
+        tenant=tenant,
+        user=member,
+        run=run,
+        kind=EmailSend.Kind.CUSTOM,
+        template="custom_message",
+        to_email=member.email,
+        status=EmailSend.Status.SENT,
     )
 
 

@@ -7,8 +7,10 @@ of them, a date, or a count of rows.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -37,6 +39,8 @@ from channels_app.email.sending import BriefSender, brief_preview
 from channels_app.email.services import preferences_update
 from hitl.models import HoldReason
 from hitl.services import approval_request
+from tests.agents.fake_langflow import FakeLangflow, run_response
+from tests.agents.fake_langflow import FakeResponse as LangflowResponse
 from tests.email.conftest import Workspace, seed_marketing
 from tests.factories import StaffFactory, TenantFactory
 
@@ -506,3 +510,50 @@ def test_queries_per_brief_do_not_grow_with_the_data(workspace: Workspace) -> No
     large = per_brief_queries()
     assert large == small, (small, large)
     assert small[1] <= 6, small
+
+
+@pytest.fixture
+def langflow(workspace: Workspace, settings: Any) -> Iterator[FakeLangflow]:
+    """The personal agent on a Langflow flow, served by the fake Langflow."""
+    with FakeLangflow(api_key="sk-test") as fake:
+        settings.LANGFLOW_API_URL = fake.url
+        settings.LANGFLOW_API_KEY = "sk-test"
+        settings.LANGFLOW_MAX_RETRIES = 0
+        personal = AgentInstance.objects.select_related("agent", "tenant").get(
+            tenant=workspace.tenant, agent__agent_type=AgentType.PERSONAL
+        )
+        agent_instance_update(instance=personal, backend="langflow", flow_id="brief-flow")
+        yield fake
+
+
+def test_a_langflow_flow_writes_the_prose_and_the_figures_stay_the_datas(
+    workspace: Workspace, langflow: FakeLangflow
+) -> None:
+    want = paid_ads_expected(workspace)
+    prose = (
+        f"Good morning Carmen. ROAS climbed to {want['roas']}x this week, but Spring Sale "
+        "overspent yesterday: start there."
+    )
+    langflow.script(LangflowResponse(body=run_response(prose)))
+    brief, text, html = compose(workspace)
+    assert brief.prose == prose
+    assert prose in text and "Good morning Carmen." in html
+    [request] = langflow.requests
+    assert request.flow_id == "brief-flow"
+    sent = json.loads(request.body["input_value"])
+    assert sent["intent"] == "daily_brief"
+    glance = {s["label"]: s["value"] for s in sent["brief"]["at_a_glance"]}
+    assert glance["ROAS"] == f"{want['roas']}x"  # the flow is given the figures, not asked
+    assert f"ROAS, last 7 days: {want['roas']}x" in text  # and they are rendered from the data
+
+
+def test_prose_with_a_number_the_data_does_not_hold_is_dropped(
+    workspace: Workspace, langflow: FakeLangflow
+) -> None:
+    langflow.script(LangflowResponse(body=run_response("ROAS jumped 41% overnight!")))
+    brief, text, _html = compose(workspace)
+    assert brief.prose == "" and "41%" not in text
+    # A flow that fails leaves a brief without prose, never without its figures.
+    langflow.script(LangflowResponse(status=500))
+    brief, text, _html = compose(workspace)
+    assert brief.prose == "" and "AT A GLANCE" in text

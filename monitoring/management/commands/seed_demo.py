@@ -28,7 +28,8 @@ from agents.models import (
     SegmentDay,
 )
 from channels_app.demo import demo_conversations_seed
-from channels_app.models import Conversation, Message
+from channels_app.email.demo import demo_email_seed
+from channels_app.models import Conversation, EmailPreferences, EmailSend, Message
 from monitoring.models import Event
 
 # Who answers when a demo end user asks for a person, per tenant.
@@ -53,6 +54,8 @@ def demo_counts() -> dict[str, int]:
         "content items": ContentItem.objects.filter(tenant__in=tenants),
         "segments": AudienceSegment.objects.filter(tenant__in=tenants),
         "segment days": SegmentDay.objects.filter(segment__tenant__in=tenants),
+        "email preferences": EmailPreferences.objects.filter(user__tenant__in=tenants),
+        "email sends": EmailSend.objects.filter(tenant__in=tenants),
     }
     return {name: queryset.count() for name, queryset in querysets.items()}
 
@@ -86,6 +89,7 @@ class Command(BaseCommand):
             created += demo_conversations_seed(
                 user=user, operator=operator, now=now, progress=progress
             )
+        created += demo_email_seed(users=people.users, now=now, progress=progress)
 
         counts = demo_counts()
         summary = ", ".join(f"{count} {name}" for name, count in counts.items())
