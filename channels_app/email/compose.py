@@ -1047,13 +1047,18 @@ def numbers_in(text: str) -> set[Decimal]:
     return {Decimal(match.replace(",", "")) for match in NUMBER.findall(text)}
 
 
-def brief_prose(brief: Brief, data: TenantBriefData, stated: str) -> str:
-    """With the personal agent on a Langflow flow, the flow writes the brief's opening from its
-    facts. Its prose is kept only if every number in it is one the brief states (`stated`, the
-    brief's own text): the figures come from the data, never from the model."""
+def prose_wanted(data: TenantBriefData) -> bool:
+    """Whether the personal agent runs on a Langflow flow, which then writes the brief's prose."""
     instance = data.personal
-    if instance is None or not instance.enabled or instance.backend != BackendKind.LANGFLOW:
-        return ""
+    return bool(instance and instance.enabled and instance.backend == BackendKind.LANGFLOW)
+
+
+def brief_prose(brief: Brief, data: TenantBriefData, stated: str) -> str:
+    """The flow writes the brief's opening from its facts. Its prose is kept only if every
+    number in it is one the brief states (`stated`, the brief's own text): the figures come from
+    the data, never from the model."""
+    instance = data.personal
+    assert instance is not None
     message = json.dumps({"intent": "daily_brief", "brief": brief.facts()})
     result, _run = agent_execute(instance=instance, message=message)
     if not result.ok:

@@ -33,6 +33,7 @@ from channels_app.email.compose import (
     TenantBriefData,
     brief_compose,
     brief_prose,
+    prose_wanted,
     tenant_brief_data,
 )
 from channels_app.email.models import (
@@ -243,7 +244,8 @@ class BriefSender:
             links=links_for(preferences.user),
             base=base_url(),
         )
-        brief.prose = brief_prose(brief, self.data, brief_text(brief))
+        if prose_wanted(self.data):
+            brief.prose = brief_prose(brief, self.data, brief_text(brief))
         return brief
 
     def send(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -202,3 +203,14 @@ def test_a_run_counts_what_was_due_sent_skipped_and_failed(
     # Everyone's next brief is tomorrow's (or, for "late", tonight's at 23:00).
     for person in people.values():
         assert EmailPreferences.objects.get(user=person).next_send_at > now
+
+
+def test_the_dispatch_is_a_periodic_task_every_15_minutes() -> None:
+    from django.core.management import call_command
+    from django_celery_beat.models import PeriodicTask
+
+    call_command("setup_periodic_tasks", stdout=StringIO())
+    task = PeriodicTask.objects.get(task="channels_app.email.tasks.briefs_dispatch_task")
+    assert task.enabled and (task.interval.every, task.interval.period) == (900, "seconds")
+    assert task.task in celery_app.tasks  # the worker knows it by that name
+    assert "channels_app.email.tasks.briefs_batch_task" in celery_app.tasks
