@@ -120,6 +120,20 @@ def ad_stats_by_campaign(
     }
 
 
+def ad_stats_by_day(*, tenant: Tenant, window: Window) -> dict[date, AdStats]:
+    """Every day of the window, a day without rows as EMPTY_STATS (a trend has no holes)."""
+    rows = (
+        CampaignDay.objects.for_tenant(tenant)
+        .filter(date__range=(window.start, window.end))
+        .values("date")
+        .annotate(**STAT_SUMS)
+        .order_by("date")
+    )
+    found = {row["date"]: _stats(row) for row in rows}
+    days = (window.start + timedelta(days=n) for n in range(window.days))
+    return {day: found.get(day, EMPTY_STATS) for day in days}
+
+
 def campaigns(tenant: Tenant, platform: str | None = None) -> list[Campaign]:
     queryset = Campaign.objects.for_tenant(tenant)
     if platform:

@@ -170,3 +170,11 @@ class Message(models.Model):
 
 auditlog.register(Conversation)
 auditlog.register(Message, mask_fields=["body"], exclude_fields=["metadata"])
+
+# The email channel's models live in its package; importing them here registers them with the app.
+from channels_app.email.models import (  # noqa: E402, F401
+    BriefRun,
+    EmailEvent,
+    EmailPreferences,
+    EmailSend,
+)

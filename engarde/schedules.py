@@ -14,4 +14,10 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
         "every_seconds": 300,
         "description": "Approval reminders, SLA breaches, escalations and expiry.",
     },
+    "send the email briefs that are due": {
+        "task": "channels_app.email.tasks.briefs_dispatch_task",
+        "every_seconds": 15 * 60,
+        "description": "Send the daily briefs whose local delivery time has come since the last "
+        "run, one batch per tenant.",
+    },
 }

@@ -12,12 +12,14 @@ api_v1 = [
     path("ai-agents/walker/", include("agents.urls")),
     path("channels/whatsapp/", include("channels_app.whatsapp.urls")),
     path("admin/hitl/", include("hitl.urls")),
+    path("channels/email/", include("channels_app.email.urls")),
 ]
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("email/", include("channels_app.email.page_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),

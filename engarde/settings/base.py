@@ -204,6 +204,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Operations console for Walker Agents: channels, agents, approvals, monitoring.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a "status": name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {"ApprovalStatusEnum": "hitl.models.Approval.Status"},
 }
 
 # django-auditlog: PII never reaches the change records (they are stored in plaintext JSON).
@@ -249,6 +251,36 @@ LANGFLOW_DEFAULT_CONFIDENCE = env.float("LANGFLOW_DEFAULT_CONFIDENCE", default=0
 HITL_APPROVAL_EXPIRY_HOURS = env.int("HITL_APPROVAL_EXPIRY_HOURS", default=72)
 HITL_SWEEP_BATCH = env.int("HITL_SWEEP_BATCH", default=2000)
 HITL_EXECUTION_GRACE_SECONDS = env.int("HITL_EXECUTION_GRACE_SECONDS", default=120)
+
+# Email: daily briefs and custom emails through django-anymail. Every message goes out through
+# EMAIL_ESP, and through EMAIL_BACKUP_ESP when the first fails for a reason of its own (an outage,
+# a refused key); a recipient the ESP rejects is never retried elsewhere. ESPs: sendgrid, mailgun,
+# or console (prints) and test (anymail's test backend, the suite's).
+ENABLE_EMAIL_BRIEFS = env.bool("ENABLE_EMAIL_BRIEFS", default=True)
+EMAIL_BACKEND = "channels_app.email.backends.FailoverEmailBackend"
+EMAIL_ESP = env.str("EMAIL_ESP", default="sendgrid")
+EMAIL_BACKUP_ESP = env.str("EMAIL_BACKUP_ESP", default="mailgun")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="En Garde <briefs@engarde.example>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Briefs per worker task: the tenant's data is read once per task and shared by its briefs.
+EMAIL_BRIEF_BATCH = env.int("EMAIL_BRIEF_BATCH", default=50)
+# Unset keys stay out of ANYMAIL, so that a missing one is anymail's configuration error (and a
+# failover) instead of a request sent with an empty key.
+ANYMAIL = {
+    name: value
+    for name, value in {
+        "SENDGRID_API_KEY": env.str("SENDGRID_API_KEY", default=""),
+        "SENDGRID_API_URL": env.str("SENDGRID_API_URL", default="https://api.sendgrid.com/v3/"),
+        "MAILGUN_API_KEY": env.str("MAILGUN_API_KEY", default=""),
+        "MAILGUN_SENDER_DOMAIN": env.str("MAILGUN_SENDER_DOMAIN", default=""),
+        "MAILGUN_API_URL": env.str("MAILGUN_API_URL", default="https://api.mailgun.net/v3"),
+        "MAILGUN_WEBHOOK_SIGNING_KEY": env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default=""),
+        # "user:password" the ESPs send (HTTP Basic) when they call the tracking webhooks.
+        "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default=""),
+        "REQUESTS_TIMEOUT": env.float("EMAIL_TIMEOUT_SECONDS", default=10.0),
+    }.items()
+    if value
+}
 
 UNFOLD = {
     "SITE_TITLE": "En Garde console",

@@ -14,3 +14,6 @@ WHITENOISE_USE_FINDERS = True
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
+# Without an ESP account, the embedded console prints its emails instead of failing to send them.
+if EMAIL_ESP == "sendgrid" and "SENDGRID_API_KEY" not in ANYMAIL:  # noqa: F405
+    EMAIL_ESP, EMAIL_BACKUP_ESP = "console", ""

@@ -15,3 +15,7 @@ STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+# anymail's test backend: sent messages land in django.core.mail.outbox. The failover tests
+# point SendGrid and Mailgun at a local fake ESP instead.
+EMAIL_ESP = "test"
+EMAIL_BACKUP_ESP = ""

@@ -10,11 +10,13 @@ from django.contrib import admin
 from django.db import models
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Tenant, User, UserPhoneNumber
 from accounts.tenancy import tenant_of
 from agents.models import AgentRun, WalkerAgent
-from channels_app.models import Conversation
+from channels_app.email.services import preferences_update
+from channels_app.models import BriefRun, Conversation, EmailSend
 from hitl.models import ApprovalLevel, HITLWorkflow, Notification
 from hitl.services import approval_request
 from monitoring.events import event_record
@@ -69,6 +71,17 @@ def populate(tenant: Tenant, number: str) -> None:
     # The notifications admin lists the viewer's own: every staff member gets one.
     for staff in User.objects.filter(tenant=tenant, is_staff=True):
         Notification.objects.create(tenant=tenant, recipient=staff, title="Approval needed")
+    preferences_update(user=member, now=timezone.now())
+    run = BriefRun.objects.create(tenant=tenant, first_due_at=timezone.now(), due=1)
+    EmailSend.objects.create(
+        tenant=tenant,
+        user=member,
+        run=run,
+        kind=EmailSend.Kind.CUSTOM,
+        template="custom_message",
+        to_email=member.email,
+        status=EmailSend.Status.SENT,
+    )
 
 
 @pytest.fixture

@@ -55,6 +55,12 @@ def operator_environment(**overrides: str) -> dict[str, str]:
         "TWILIO_ACCOUNT_SID": "AC" + secrets.token_hex(16),
         "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
         "TWILIO_WHATSAPP_NUMBER": "+14155238886",
+        # Email briefs are on by default too: SendGrid sends, Mailgun backs it up.
+        "SENDGRID_API_KEY": "SG." + secrets.token_urlsafe(32),
+        "MAILGUN_API_KEY": secrets.token_hex(16),
+        "MAILGUN_SENDER_DOMAIN": "mg.console.example.test",
+        "MAILGUN_WEBHOOK_SIGNING_KEY": secrets.token_hex(16),
+        "ANYMAIL_WEBHOOK_SECRET": f"esp:{secrets.token_urlsafe(16)}",
     }
     environ.update(overrides)
     return environ

@@ -28,7 +28,8 @@ from agents.models import (
     SegmentDay,
 )
 from channels_app.demo import demo_conversations_seed
-from channels_app.models import Conversation, Message
+from channels_app.email.demo import demo_email_seed
+from channels_app.models import Conversation, EmailPreferences, EmailSend, Message
 from hitl.demo import demo_approvals_seed
 from hitl.models import Approval
 from monitoring.models import Event
@@ -56,6 +57,8 @@ def demo_counts() -> dict[str, int]:
         "content items": ContentItem.objects.filter(tenant__in=tenants),
         "segments": AudienceSegment.objects.filter(tenant__in=tenants),
         "segment days": SegmentDay.objects.filter(segment__tenant__in=tenants),
+        "email preferences": EmailPreferences.objects.filter(user__tenant__in=tenants),
+        "email sends": EmailSend.objects.filter(tenant__in=tenants),
     }
     return {name: queryset.count() for name, queryset in querysets.items()}
 
@@ -89,6 +92,7 @@ class Command(BaseCommand):
             created += demo_conversations_seed(
                 user=user, operator=operator, now=now, progress=progress
             )
+        created += demo_email_seed(users=people.users, now=now, progress=progress)
 
         for tenant in people.tenants.values():
             requester = next((u for u in people.end_users if u.tenant_id == tenant.pk), None)

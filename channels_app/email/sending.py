@@ -1,0 +1,523 @@
+"""Sending briefs and custom emails: claim, compose, render, send through the ESPs, record.
+
+A brief is claimed before it is composed: the row unique per (person, brief date) is inserted,
+or an earlier failed or abandoned one is taken back with a conditional update, so two workers or
+two runs never send the same brief twice. The claim holds for LEASE: a worker that died while
+sending leaves a claim the next attempt may take over (at the risk of a second copy if the ESP
+had already accepted it: at least once beats never).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Tenant, User
+from agents.types import AgentType
+from channels_app.email import schedule
+from channels_app.email.backends import EmailRejected
+from channels_app.email.compose import (
+    Brief,
+    Links,
+    TenantBriefData,
+    brief_compose,
+    brief_prose,
+    prose_wanted,
+    tenant_brief_data,
+)
+from channels_app.email.models import (
+    BriefRun,
+    DisabledReason,
+    EmailPreferences,
+    EmailSend,
+)
+from channels_app.email.render import Rendered, brief_render, brief_text, custom_render
+from channels_app.email.tokens import PREFERENCES, UNSUBSCRIBE, token_make
+from channels_app.models import Channel
+from channels_app.transports import TransportError
+from monitoring.events import event_record
+from monitoring.models import EventKind
+
+logger = logging.getLogger(__name__)
+
+FAILOVER_BACKEND = "channels_app.email.backends.FailoverEmailBackend"
+LEASE = timedelta(minutes=10)
+# A brief more than this late (the scheduler was down) is skipped: yesterday's news.
+STALE_AFTER = timedelta(hours=12)
+DISPATCH_CHUNK = 1000
+# A batch's briefs that no ESP took are tried again this many times, 1, 2 and 4 minutes later.
+EMAIL_RETRIES = 3
+SENT_STATUSES = (EmailSend.Status.SENT, EmailSend.Status.DELIVERED)
+SUPPRESSING = (DisabledReason.BOUNCED, DisabledReason.COMPLAINED)
+
+
+# Links in emails
+
+
+def base_url() -> str:
+    return settings.PUBLIC_BASE_URL or "http://localhost:8000"
+
+
+def links_for(user: User) -> Links:
+    base = base_url()
+    return Links(
+        console=base + reverse("admin:index"),
+        preferences=f"{base}{reverse('email-preferences-page')}?token="
+        + token_make(user_id=user.pk, purpose=PREFERENCES),
+        unsubscribe=f"{base}{reverse('email-unsubscribe-page')}?token="
+        + token_make(user_id=user.pk, purpose=UNSUBSCRIBE),
+    )
+
+
+def one_click_url(user: User) -> str:
+    """RFC 8058: the URL a mail client POSTs `List-Unsubscribe=One-Click` to."""
+    token = token_make(user_id=user.pk, purpose=UNSUBSCRIBE)
+    return f"{base_url()}{reverse('email-unsubscribe')}?token={token}"
+
+
+def connection() -> Any:
+    """The failover backend itself: Django's test runner swaps EMAIL_BACKEND for its own."""
+    return get_connection(FAILOVER_BACKEND)
+
+
+# One email out
+
+
+def _message(
+    *, send: EmailSend, rendered: Rendered, headers: dict[str, str] | None = None
+) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=rendered.subject,
+        body=rendered.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[send.to_email],
+        headers=headers or {},
+    )
+    message.attach_alternative(rendered.html, "text/html")
+    # anymail's options: metadata comes back with every tracking event, whichever ESP sent it.
+    message.metadata = {"send_id": str(send.pk)}  # type: ignore[attr-defined]
+    message.tags = [send.kind]  # type: ignore[attr-defined]
+    message.track_opens = True  # type: ignore[attr-defined]
+    message.track_clicks = True  # type: ignore[attr-defined]
+    return message
+
+
+def deliver(*, send: EmailSend, message: EmailMultiAlternatives, mail: Any) -> EmailSend:
+    """Send through the ESPs and record what happened on the row (and in the event log)."""
+    changes: dict[str, Any]
+    try:
+        mail.send_messages([message])
+    except TransportError as exc:
+        status = EmailSend.Status.REJECTED if not exc.retryable else EmailSend.Status.FAILED
+        changes = {"status": status, "error_code": exc.code[:64], "error_message": str(exc)[:300]}
+    else:
+        esp_status = getattr(message, "anymail_status", None)
+        changes = {
+            "status": EmailSend.Status.SENT,
+            "esp": message.esp,  # type: ignore[attr-defined]
+            "esp_message_id": str(esp_status.message_id or "")[:255] if esp_status else "",
+            "failed_over": bool(message.esp_failures),  # type: ignore[attr-defined]
+            "error_code": ",".join(message.esp_failures)[:64],  # type: ignore[attr-defined]
+            "error_message": "",
+            "sent_at": timezone.now(),
+        }
+    EmailSend.objects.filter(pk=send.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(send, name, value)
+    event_record(
+        tenant=send.tenant,
+        kind=EventKind.EMAIL_SENT,
+        channel=Channel.EMAIL,
+        data={
+            "send_id": send.pk,
+            "kind": send.kind,
+            "status": send.status,
+            "esp": send.esp,
+            "failed_over": send.failed_over,
+            **({"error_code": send.error_code} if send.error_code else {}),
+        },
+    )
+    return send
+
+
+# Briefs
+
+
+@dataclass(frozen=True)
+class BriefOutcome:
+    status: str  # sent, skipped or failed
+    reason: str = ""
+    send: EmailSend | None = None
+    retryable: bool = False
+
+
+def _skipped(reason: str) -> BriefOutcome:
+    return BriefOutcome("skipped", reason)
+
+
+def brief_claim(
+    *, preferences: EmailPreferences, brief_date: date, run: BriefRun | None, now: datetime
+) -> tuple[EmailSend | None, bool]:
+    """The claimed row, or None when the brief is sent or being sent; True as the second value
+    when this very run sent it already (its batch is running again after a crash)."""
+    user = preferences.user
+    try:
+        with transaction.atomic():
+            return EmailSend.objects.create(
+                tenant_id=user.tenant_id,
+                user=user,
+                run=run,
+                kind=EmailSend.Kind.DAILY_BRIEF,
+                template="daily_brief",
+                brief_date=brief_date,
+                to_email=preferences.address,
+                status=EmailSend.Status.SENDING,
+                created_at=now,
+                claimed_at=now,
+            ), False
+    except IntegrityError:
+        pass
+    existing = EmailSend.objects.filter(
+        user=user, kind=EmailSend.Kind.DAILY_BRIEF, brief_date=brief_date
+    ).first()
+    if existing is None:
+        return None, False
+    if run is not None and existing.run_id == run.pk and existing.status in SENT_STATUSES:
+        return existing, True
+    taken = (
+        EmailSend.objects.filter(pk=existing.pk)
+        .filter(
+            Q(status=EmailSend.Status.FAILED)
+            | Q(status=EmailSend.Status.SENDING, claimed_at__lt=now - LEASE)
+        )
+        .update(status=EmailSend.Status.SENDING, claimed_at=now, run=run)
+    )
+    if not taken:
+        return None, False
+    existing.refresh_from_db()
+    return existing, False
+
+
+class BriefSender:
+    """Sends briefs of one tenant: its data is read once, on the first brief that needs it, and
+    one ESP connection serves them all. Close it when done."""
+
+    def __init__(self, *, tenant: Tenant, now: datetime) -> None:
+        self.tenant = tenant
+        self.now = now
+        self._data: TenantBriefData | None = None
+        self._mail: Any = None
+
+    @property
+    def data(self) -> TenantBriefData:
+        if self._data is None:
+            self._data = tenant_brief_data(self.tenant)
+        return self._data
+
+    @property
+    def mail(self) -> Any:
+        if self._mail is None:
+            self._mail = connection()
+        return self._mail
+
+    def close(self) -> None:
+        if self._mail is not None:
+            self._mail.close()
+
+    def compose(self, preferences: EmailPreferences, brief_date: date) -> Brief:
+        brief = brief_compose(
+            preferences=preferences,
+            brief_date=brief_date,
+            data=self.data,
+            now=self.now,
+            links=links_for(preferences.user),
+            base=base_url(),
+        )
+        if prose_wanted(self.data):
+            brief.prose = brief_prose(brief, self.data, brief_text(brief))
+        return brief
+
+    def send(
+        self, preferences: EmailPreferences, brief_date: date, *, run: BriefRun | None = None
+    ) -> BriefOutcome:
+        user = preferences.user
+        if not settings.ENABLE_EMAIL_BRIEFS:
+            return _skipped("briefs_disabled")
+        if not preferences.enabled:
+            return _skipped("user_disabled")
+        if not user.is_active or user.is_deleted or not self.tenant.is_active:
+            return _skipped("user_inactive")
+        if not preferences.address:
+            return _skipped("no_email")
+        if not self.data.enabled(AgentType.PERSONAL):
+            return _skipped("agent_disabled")
+        send, done_before = brief_claim(
+            preferences=preferences, brief_date=brief_date, run=run, now=self.now
+        )
+        if send is None:
+            return _skipped("already_sent")
+        if done_before:
+            return BriefOutcome("sent", send=send)
+        try:
+            brief = self.compose(preferences, brief_date)
+            rendered = brief_render(brief)
+        except Exception:
+            # A bug in one brief must not stop the others of the batch.
+            logger.exception("brief for user %s on %s could not be composed", user.pk, brief_date)
+            EmailSend.objects.filter(pk=send.pk).update(
+                status=EmailSend.Status.FAILED, error_code="compose_error"
+            )
+            return BriefOutcome("failed", "compose_error", send=send)
+        send.subject = rendered.subject
+        send.data = {
+            "sections": [s.key for s in brief.sections],
+            "format": brief.digest_format,
+            "action_items": len(brief.action_items) + brief.more_actions,
+            "urgent": brief.urgent_count,
+            "prose": bool(brief.prose),
+        }
+        send.save(update_fields=["subject", "data"])
+        unsubscribe = one_click_url(user)
+        message = _message(
+            send=send,
+            rendered=rendered,
+            headers={
+                "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )
+        deliver(send=send, message=message, mail=self.mail)
+        if send.status == EmailSend.Status.SENT:
+            return BriefOutcome("sent", send=send)
+        return BriefOutcome(
+            "failed",
+            send.error_code,
+            send=send,
+            retryable=send.status == EmailSend.Status.FAILED,
+        )
+
+
+def brief_preview(*, user: User, now: datetime) -> tuple[Brief, Rendered]:
+    """Today's brief for the user as it would be sent now, without sending or recording it."""
+    preferences = EmailPreferences.objects.filter(user=user).first() or EmailPreferences(
+        user=user, time_zone=user.time_zone or "UTC"
+    )
+    sender = BriefSender(tenant=user.tenant, now=now)
+    brief = sender.compose(preferences, schedule.brief_date_of(preferences, now))
+    return brief, brief_render(brief)
+
+
+def brief_send_now(*, user: User, now: datetime) -> BriefOutcome:
+    """Today's brief (in the person's time zone), now: POST send-daily-brief."""
+    preferences = EmailPreferences.objects.select_related("user__tenant").filter(user=user).first()
+    if preferences is None:
+        return _skipped("not_subscribed")
+    sender = BriefSender(tenant=user.tenant, now=now)
+    try:
+        return sender.send(preferences, schedule.brief_date_of(preferences, now))
+    finally:
+        sender.close()
+
+
+# The schedule
+
+
+def briefs_dispatch(*, now: datetime) -> list[BriefRun]:
+    """Hand the briefs due by `now` to workers: one run per tenant, batches of
+    EMAIL_BRIEF_BATCH. Each person's next delivery moves on with a conditional update first,
+    so two dispatchers running at once never hand out the same brief."""
+    if not settings.ENABLE_EMAIL_BRIEFS:
+        return []
+    items: dict[int, list[tuple[int, str]]] = {}
+    late: Counter[int] = Counter()
+    first: dict[int, datetime] = {}
+    while True:
+        due = list(
+            EmailPreferences.objects.filter(enabled=True, next_send_at__lte=now)
+            .select_related("user")
+            .order_by("next_send_at", "pk")[:DISPATCH_CHUNK]
+        )
+        for preferences in due:
+            planned = preferences.next_send_at
+            assert planned is not None
+            occurrence = schedule.latest_occurrence(preferences, since=planned, until=now)
+            following = schedule.next_occurrence(preferences, after=now)
+            moved = EmailPreferences.objects.filter(pk=preferences.pk, next_send_at=planned).update(
+                next_send_at=following
+            )
+            tenant_id = preferences.user.tenant_id
+            if not moved or tenant_id is None:
+                continue
+            first[tenant_id] = min(first.get(tenant_id, occurrence), occurrence)
+            if now - occurrence > STALE_AFTER:
+                late[tenant_id] += 1
+                continue
+            brief_date = schedule.brief_date_of(preferences, occurrence)
+            items.setdefault(tenant_id, []).append((preferences.pk, brief_date.isoformat()))
+        if len(due) < DISPATCH_CHUNK:
+            break
+    runs = []
+    for tenant_id in sorted(first):
+        tenant_items = items.get(tenant_id, [])
+        run = BriefRun.objects.create(
+            tenant_id=tenant_id,
+            started_at=now,
+            first_due_at=first[tenant_id],
+            due=len(tenant_items) + late[tenant_id],
+            skipped=late[tenant_id],
+        )
+        run_finish(run_id=run.pk, now=now)
+        size = max(1, settings.EMAIL_BRIEF_BATCH)
+        for start in range(0, len(tenant_items), size):
+            batch_enqueue(run_id=run.pk, items=tenant_items[start : start + size])
+        runs.append(run)
+    return runs
+
+
+def batch_enqueue(*, run_id: int, items: list[tuple[int, str]], attempt: int = 0) -> None:
+    from channels_app.email.tasks import briefs_batch_task
+
+    batch = uuid.uuid4().hex
+
+    def enqueue() -> None:
+        try:
+            briefs_batch_task.apply_async(
+                (run_id, items, attempt, batch), countdown=retry_delay(attempt)
+            )
+        except Exception:
+            # The people's next delivery has moved on already: without a broker, send here.
+            logger.warning("brief batch of run %s could not be enqueued; sending inline", run_id)
+            briefs_batch_send(run_id=run_id, items=items, attempt=attempt, batch=batch)
+
+    transaction.on_commit(enqueue)
+
+
+def retry_delay(attempt: int) -> int:
+    return 0 if attempt == 0 else 60 * 2 ** (attempt - 1)
+
+
+def briefs_batch_send(
+    *,
+    run_id: int,
+    items: list[tuple[int, str]],
+    attempt: int = 0,
+    batch: str = "",
+    now: datetime | None = None,
+) -> Counter[str]:
+    """Send a batch of one run's briefs and add the outcomes to the run's counters, once per
+    `batch` key. A batch after the first attempt resends what failed for want of an ESP, which
+    the run counted as failed already; what fails again so is tried again, EMAIL_RETRIES times.
+    """
+    run = BriefRun.objects.select_related("tenant").get(pk=run_id)
+    now = now or timezone.now()
+    preferences = {
+        p.pk: p
+        for p in EmailPreferences.objects.filter(
+            pk__in=[pk for pk, _ in items], user__tenant=run.tenant
+        ).select_related("user__tenant")
+    }
+    sender = BriefSender(tenant=run.tenant, now=now)
+    outcomes: Counter[str] = Counter()
+    again: list[tuple[int, str]] = []
+    try:
+        for pk, day in items:
+            found = preferences.get(pk)
+            outcome = (
+                sender.send(found, date.fromisoformat(day), run=run)
+                if found is not None
+                else _skipped("unsubscribed")
+            )
+            outcomes[outcome.status] += 1
+            if outcome.retryable:
+                again.append((pk, day))
+    finally:
+        sender.close()
+    with transaction.atomic():
+        counted = BriefRun.objects.select_for_update().get(pk=run.pk)
+        if batch and batch in counted.counted_batches:
+            return outcomes  # a worker ran this batch again: its briefs were counted already
+        if attempt:
+            # Counted as failed by the first attempt: move what changed since.
+            counted.sent += outcomes["sent"]
+            counted.skipped += outcomes["skipped"]
+            counted.failed -= outcomes["sent"] + outcomes["skipped"]
+        else:
+            counted.sent += outcomes["sent"]
+            counted.skipped += outcomes["skipped"]
+            counted.failed += outcomes["failed"]
+        if batch:
+            counted.counted_batches.append(batch)
+        counted.save(update_fields=["sent", "skipped", "failed", "counted_batches"])
+        if again and attempt < EMAIL_RETRIES:
+            batch_enqueue(run_id=run.pk, items=again, attempt=attempt + 1)
+    run_finish(run_id=run.pk, now=now)
+    return outcomes
+
+
+def run_finish(*, run_id: int, now: datetime) -> None:
+    """Mark the run finished once every due brief is accounted for."""
+    BriefRun.objects.filter(
+        pk=run_id, finished_at__isnull=True, due__lte=F("sent") + F("skipped") + F("failed")
+    ).update(finished_at=now)
+
+
+# Custom emails
+
+
+def custom_email_send(
+    *, sender: User, recipient: User, subject: str, body: str, template: str, now: datetime
+) -> EmailSend:
+    """A message written in the console, to a person of the sender's workspace. Refused
+    (EmailRejected, code "suppressed") to an address that bounced or complained."""
+    preferences = EmailPreferences.objects.filter(user=recipient).first()
+    address = preferences.address if preferences else recipient.email
+    if not address:
+        raise EmailRejected("This person has no email address.", code="no_email")
+    if (
+        preferences is not None
+        and preferences.disabled_reason in SUPPRESSING
+        and address == preferences.address
+    ):
+        raise EmailRejected(
+            f"This address is suppressed: it {preferences.get_disabled_reason_display().lower()}.",
+            code="suppressed",
+        )
+    send = EmailSend.objects.create(
+        tenant_id=recipient.tenant_id,
+        user=recipient,
+        kind=EmailSend.Kind.CUSTOM,
+        template=template,
+        to_email=address,
+        subject=subject,
+        sent_by=sender,
+        status=EmailSend.Status.SENDING,
+        created_at=now,
+        claimed_at=now,
+    )
+    links = links_for(recipient)
+    rendered = custom_render(
+        template=template,
+        subject=subject,
+        body=body,
+        recipient_name=recipient.first_name or recipient.username,
+        sender_name=sender.get_full_name() or sender.username,
+        tenant_name=recipient.tenant.name,
+        preferences_url=links.preferences,
+        console_url=links.console,
+    )
+    mail = connection()
+    try:
+        return deliver(send=send, message=_message(send=send, rendered=rendered), mail=mail)
+    finally:
+        mail.close()
