@@ -168,9 +168,8 @@ def card_frame(approval: Approval) -> dict[str, Any]:
         "id": approval.pk,
         "action_type": approval.action_type,
         "title": str(data.get("title", "")),
-        "description": _description(approval, held) or (
-            rationale if isinstance(rationale, str) else ""
-        ),
+        "description": _description(approval, held)
+        or (rationale if isinstance(rationale, str) else ""),
         "figures": _figures(rationale) if isinstance(rationale, dict) else [],
         "estimated_cost": (
             str(approval.estimated_cost) if approval.estimated_cost is not None else None
@@ -199,7 +198,7 @@ def _figures(rationale: dict[str, Any]) -> list[dict[str, str]]:
     figures = []
     for key, value in rationale.items():
         if isinstance(value, list | tuple):
-            value = " – ".join(str(v) for v in value)
+            value = " to ".join(str(v) for v in value)
         elif isinstance(value, dict):
             continue
         label = key.replace("_", " ").capitalize().replace("Roas", "ROAS").replace("roas", "ROAS")
