@@ -224,24 +224,15 @@ EXPORT_FORMATS = {
 
 class ExportView(ChatAPIView):
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "format", str, enum=list(EXPORT_FORMATS), description="markdown (default) or json"
-            )
-        ],
         responses={
             (200, "text/markdown"): OpenApiResponse(OpenApiTypes.STR),
             (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT),
-            400: ChatErrorSerializer,
             **ERRORS,
         },
-        summary="Download a conversation's transcript",
+        summary="Download a conversation's transcript (markdown or json)",
     )
-    def get(self, request: Request, conversation_id: int) -> HttpResponse:
+    def get(self, request: Request, conversation_id: int, kind: str) -> HttpResponse:
         conversation = self.owned(request, conversation_id)
-        kind = request.query_params.get("format", "markdown")
-        if kind not in EXPORT_FORMATS:
-            raise ValidationError({"format": ["Either markdown or json."]})
         content_type, extension = EXPORT_FORMATS[kind]
         body = (
             selectors.transcript_json(request.user, conversation)

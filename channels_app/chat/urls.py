@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
 from channels_app.chat import api, views
 
@@ -21,8 +21,8 @@ api_urlpatterns = [
         api.ConversationView.as_view(),
         name="chat-conversation",
     ),
-    path(
-        "conversations/<int:conversation_id>/export",
+    re_path(
+        r"^conversations/(?P<conversation_id>[0-9]+)/export/(?P<kind>markdown|json)$",
         api.ExportView.as_view(),
         name="chat-export",
     ),

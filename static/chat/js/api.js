@@ -38,6 +38,6 @@ export function createApi(base) {
     search: (q) => call("GET", `search?q=${encodeURIComponent(q)}`),
     bookmarks: () => call("GET", "bookmarks"),
     bookmark: (messageId, on) => call(on ? "PUT" : "DELETE", `messages/${messageId}/bookmark`),
-    exportUrl: (id, format) => `${base}conversations/${id}/export?format=${format}`,
+    exportUrl: (id, kind) => `${base}conversations/${id}/export/${kind}`,
   };
 }

@@ -16,7 +16,8 @@ from agents import selectors as data
 from agents.backends.builtin.common import ratio
 from agents.backends.builtin.paid_ads import WINDOW_DAYS, proposals
 from agents.demo import demo_marketing_seed
-from agents.models import Campaign
+from agents.models import AgentInstance, Campaign
+from agents.services import agent_instance_update
 from engarde.asgi import application
 from tests.factories import TenantFactory, UserFactory
 
@@ -27,6 +28,11 @@ def demo_tenant(slug: str = "acme") -> Tenant:
     tenant = TenantFactory(slug=slug, name=slug.title(), tier=SubscriptionTier.BUSINESS)
     demo_marketing_seed(tenants={"acme": tenant}, today=dt.date.today(), progress=lambda _: None)
     return tenant
+
+
+def enable_agents(tenant: Tenant, *agent_types: str) -> None:
+    for instance in AgentInstance.objects.filter(tenant=tenant, agent__agent_type__in=agent_types):
+        agent_instance_update(instance=instance, enabled=True)
 
 
 def person(tenant: Tenant, username: str) -> User:
