@@ -11,7 +11,7 @@ from typing import Any
 
 from agents.types import AgentType
 from channels_app.chat.render import markdown_html
-from channels_app.models import Message
+from channels_app.models import Message, TurnState
 
 # Client -> server
 JOIN = "join_conversation"
@@ -62,6 +62,15 @@ def agent_name(agent_type: str) -> str:
     return str(AgentType(agent_type).label) if agent_type in AgentType.values else ""
 
 
+def status_of(message: Message) -> str:
+    """A person's own message reads `delivered` once its turn is over (an agent has it), else
+    `received` (stored); replies carry their delivery status."""
+    if message.direction == Message.Direction.INBOUND:
+        answered = message.turn_state == TurnState.DONE
+        return Message.DeliveryStatus.DELIVERED if answered else message.delivery_status
+    return message.delivery_status
+
+
 def message_frame(message: Message, *, bookmarked: bool = False) -> dict[str, Any]:
     """One message as the page shows it: raw text and sanitised HTML side by side."""
     return {
@@ -72,7 +81,7 @@ def message_frame(message: Message, *, bookmarked: bool = False) -> dict[str, An
         "html": markdown_html(message.body),
         "agent_type": message.agent_type,
         "agent_name": agent_name(message.agent_type),
-        "status": message.delivery_status,
+        "status": status_of(message),
         "reply_to": message.reply_to_id,
         "client_id": client_id_of(message),
         "created_at": message.created_at.isoformat(),

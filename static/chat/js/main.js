@@ -225,8 +225,8 @@ function atBottom() {
 
 function renderTimeline({ scroll = "auto" } = {}) {
   const stick = scroll === "bottom" || (scroll === "auto" && atBottom());
-  const entries = [...state.entries.values()].sort((a, b) =>
-    a.at === b.at ? a.id - b.id : a.at < b.at ? -1 : 1,
+  const entries = placeCards(
+    [...state.entries.values()].sort((a, b) => (a.at === b.at ? a.id - b.id : a.at < b.at ? -1 : 1)),
   );
   const children = [];
   if (state.hasMore) {
@@ -250,6 +250,36 @@ function renderTimeline({ scroll = "auto" } = {}) {
   }
   ui.messages.replaceChildren(...children);
   if (stick) ui.messages.scrollTop = ui.messages.scrollHeight;
+}
+
+// A turn's cards go right under the system message that told the person to wait. The "reply
+// under review" card only stands alone: when that message or an action card says it already,
+// it is left out.
+function placeCards(sorted) {
+  const turnsTold = new Set();
+  const turnsWithActions = new Set();
+  for (const entry of sorted) {
+    if (entry.type === "message" && entry.data.kind === "system" && entry.data.reply_to) turnsTold.add(entry.data.reply_to);
+    if (entry.type === "card" && entry.data.action_type !== "held_reply") turnsWithActions.add(entry.data.reply_to);
+  }
+  const waiting = new Map();
+  const placed = [];
+  for (const entry of sorted) {
+    if (entry.type === "card") {
+      const turn = entry.data.reply_to;
+      if (entry.data.action_type === "held_reply" && (turnsTold.has(turn) || turnsWithActions.has(turn))) continue;
+      if (turnsTold.has(turn)) {
+        waiting.set(turn, [...(waiting.get(turn) || []), entry]);
+        continue;
+      }
+    }
+    placed.push(entry);
+    if (entry.type === "message" && entry.data.kind === "system" && waiting.has(entry.data.reply_to)) {
+      placed.push(...waiting.get(entry.data.reply_to));
+      waiting.delete(entry.data.reply_to);
+    }
+  }
+  return placed;
 }
 
 async function loadEarlier() {
