@@ -74,9 +74,7 @@ def _chat_error(error: services.ChatError) -> APIException:
 class ChatMessageSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     conversation_id = serializers.IntegerField()
-    kind = serializers.ChoiceField(
-        choices=["user", "agent", "human", "system"], help_text="Who wrote it."
-    )
+    kind = serializers.CharField(help_text="Who wrote it: user, agent, human or system.")
     content = serializers.CharField(help_text="The raw text (markdown).")
     html = serializers.CharField(help_text="The text rendered from markdown, sanitised.")
     agent_type = serializers.CharField()
@@ -126,6 +124,7 @@ class ConversationsView(ChatAPIView):
 
     @extend_schema(
         responses={200: ChatConversationListSerializer, **ERRORS},
+        operation_id="chat_conversations_list",
         summary="The caller's chat conversations, latest activity first (at most 100)",
     )
     def get(self, request: Request) -> Response:
@@ -164,6 +163,7 @@ class ConversationView(ChatAPIView):
             OpenApiParameter("limit", int, description=f"At most {selectors.MAX_HISTORY_PAGE}."),
         ],
         responses={200: ChatConversationDetailSerializer, 400: ChatErrorSerializer, **ERRORS},
+        operation_id="chat_conversation_retrieve",
         summary="A conversation with a page of its history",
         description="The latest `limit` messages (50 by default) before `before`, oldest first. "
         "Replies still waiting for approval are not shown; their proposed actions are the cards.",

@@ -228,12 +228,20 @@ HOSTILE = [
     '<a href="javascript:window.__pwned=1">link</a>',
     "```html\n<img src=x onerror=window.__pwned=1>\n```",
     "<svg onload=window.__pwned=1></svg>",
+    "| Campaign | ROAS |\n|:--|--:|\n| Spring | 3.10x |",
 ]
 
 
 def test_hostile_messages_do_not_run_in_the_chat_or_the_admin(
     page: Any, site: str, maya: User, acme: Tenant
 ) -> None:
+    refused = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     log_in(page, site)
     page.click("#new-chat")
     page.click("#agent-options [data-agent-type=content_generation]")
@@ -270,6 +278,10 @@ def test_hostile_messages_do_not_run_in_the_chat_or_the_admin(
     assert page.locator("#messages img, #messages svg, #messages script").count() == 0
     hrefs = page.locator("#messages a[href]").evaluate_all("links => links.map(a => a.href)")
     assert all(not href.startswith("javascript:") for href in hrefs), hrefs
+    # Markdown tables keep their alignment under the page's CSP (no inline style).
+    cell = page.locator(".markdown td", has_text="3.10x").first
+    assert cell.evaluate("td => getComputedStyle(td).textAlign") == "right"
+    assert refused == [], refused
     screenshot(page, "chat-hostile-desktop")
 
     # The console's view of the same conversation.
