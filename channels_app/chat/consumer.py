@@ -244,6 +244,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 {
                     "event": p.AGENT_TYPING,
                     "conversation_id": message.conversation_id,
+                    "message_id": message.pk,
                     "agent_type": received.agent_type,
                     "is_typing": True,
                 }

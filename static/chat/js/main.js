@@ -52,6 +52,7 @@ const state = {
   processing: new Map(), // conversation id -> typing timer
   unread: new Map(),
   pending: new Map(), // client id -> {conversationId, text, timer}
+  answered: new Set(), // ids of the person's messages a reply has arrived for
   highlight: null,
 };
 
@@ -557,7 +558,11 @@ socket
       renderTimeline();
     }
   })
-  .on("agent_typing", (frame) => setProcessing(frame.conversation_id, frame.is_typing))
+  .on("agent_typing", (frame) => {
+    // A fast worker's reply can overtake the "typing" that announced it.
+    if (frame.is_typing && state.answered.has(frame.message_id)) return;
+    setProcessing(frame.conversation_id, frame.is_typing);
+  })
   .on("agent_response", onReply)
   .on("system_message", onReply)
   .on("message_status", (frame) => {
@@ -598,6 +603,7 @@ socket
 function onReply(frame) {
   const message = frame.message;
   const id = frame.conversation_id;
+  if (message.reply_to) state.answered.add(message.reply_to);
   setProcessing(id, false);
   const conversation = conversationById(id);
   const changes = { last_activity_at: message.created_at };

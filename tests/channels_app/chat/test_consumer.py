@@ -144,6 +144,7 @@ async def test_the_whole_protocol(maya: User, acme: Tenant, enqueued: list[int])
     assert typing == {
         "event": "agent_typing",
         "conversation_id": conversation.pk,
+        "message_id": stored.pk,
         "agent_type": PAID_ADS,
         "is_typing": True,
     }
