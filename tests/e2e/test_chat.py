@@ -282,7 +282,8 @@ def test_hostile_messages_do_not_run_in_the_chat_or_the_admin(
     cell = page.locator(".markdown td", has_text="3.10x").first
     assert cell.evaluate("td => getComputedStyle(td).textAlign") == "right"
     assert refused == [], refused
-    screenshot(page, "chat-hostile-desktop")
+    page.locator(f'.message[data-id="{reply.pk}"]').scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "chat-hostile-desktop.png"))
 
     # The console's view of the same conversation.
     StaffFactory(tenant=acme, username="admin", roles=[SUPER_ADMIN])
