@@ -66,9 +66,12 @@ def requester_tell_on_channel(approval: Approval, text: str) -> bool:
     )
     if conversation is None:
         return False
+    # Tied to the turn that asked, so that the channel can show the turn's approvals anew (the
+    # chat page redraws its action cards).
+    proposal = Message.objects.select_related("reply_to").filter(pk=approval.message_id).first()
     notice = _outbound(
         conversation=conversation,
-        reply_to=None,
+        reply_to=proposal.reply_to if proposal is not None else None,
         sender_kind=Message.SenderKind.SYSTEM,
         body=text,
         delivery_status=Message.DeliveryStatus.QUEUED,

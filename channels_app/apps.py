@@ -16,6 +16,7 @@ class ChannelsAppConfig(AppConfig):
             held_reply_send,
             requester_tell_on_channel,
         )
+        from channels_app.chat import checks as chat_checks  # noqa: F401
 
         # The email channel registers its admin, checks, tasks and tracking receiver on import.
         from channels_app.email import (  # noqa: F401
@@ -45,3 +46,8 @@ class ChannelsAppConfig(AppConfig):
             from channels_app.whatsapp.transport import WhatsAppTransport
 
             transport_register(Channel.WHATSAPP, WhatsAppTransport())
+
+        if settings.ENABLE_CHAT:
+            from channels_app.chat.transport import ChatTransport
+
+            transport_register(Channel.CHAT, ChatTransport())

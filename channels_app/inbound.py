@@ -38,6 +38,9 @@ class InboundMessage:
     text: str
     media: tuple[InboundMedia, ...] = ()
     received_at: datetime = field(default_factory=timezone.now)
+    # A channel where the person picks the conversation (web chat) names it; the others get the
+    # user's open conversation on the channel (conversation_for).
+    conversation: Conversation | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ def message_receive(inbound: InboundMessage, *, start_turn: bool = True) -> Rece
             return ReceiveResult(existing, created=False)
     try:
         with transaction.atomic():
-            conversation = conversation_for(
+            conversation = inbound.conversation or conversation_for(
                 user=inbound.user, channel=inbound.channel, at=inbound.received_at
             )
             message = Message.objects.create(

@@ -168,6 +168,33 @@ class Message(models.Model):
         return {"tenant_id": self.conversation.tenant_id}
 
 
+class Bookmark(models.Model):
+    """A message a person marked in their own chat, to find it again."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bookmarks"
+    )
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="bookmarks")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    tenant_lookup = "message__conversation__tenant"
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "message"],
+                name="bookmark_once_per_message",
+                violation_error_message="This message is already bookmarked.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Bookmark of message #{self.message_id}"
+
+
 auditlog.register(Conversation)
 auditlog.register(Message, mask_fields=["body"], exclude_fields=["metadata"])
 

@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from django.urls import URLPattern
 
-websocket_urlpatterns: list[URLPattern] = []
+from channels_app.chat.routing import websocket_urlpatterns as chat_routes
+
+websocket_urlpatterns: list[URLPattern] = [*chat_routes]

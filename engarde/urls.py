@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from channels_app.chat.urls import api_urlpatterns as chat_api
 from monitoring.views import healthz, readyz
 
 api_v1 = [
@@ -13,11 +14,13 @@ api_v1 = [
     path("channels/whatsapp/", include("channels_app.whatsapp.urls")),
     path("admin/hitl/", include("hitl.urls")),
     path("channels/email/", include("channels_app.email.urls")),
+    path("channels/chat/", include(chat_api)),
 ]
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("chat/", include("channels_app.chat.urls")),
     path("api/v1/", include(api_v1)),
     path("email/", include("channels_app.email.page_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

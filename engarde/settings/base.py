@@ -233,6 +233,19 @@ TURN_SWEEP_BATCH = env.int("TURN_SWEEP_BATCH", default=500)
 # After this long without a message, the next one starts a new conversation.
 CONVERSATION_IDLE_HOURS = env.int("CONVERSATION_IDLE_HOURS", default=24)
 
+# Web chat (channels_app/chat/). Messages longer than CHAT_MAX_MESSAGE_CHARS are refused; each
+# user may send CHAT_MESSAGES_PER_MINUTE messages a minute, counted across tabs and servers in the
+# cache. Without a cross-process channel layer (no REDIS_URL: the embedded `make run`), replies
+# written by the worker process cannot be pushed to the web process, so each socket looks for
+# them in the database every CHAT_POLL_SECONDS instead (0 turns that off).
+ENABLE_CHAT = env.bool("ENABLE_CHAT", default=True)
+CHAT_MAX_MESSAGE_CHARS = env.int("CHAT_MAX_MESSAGE_CHARS", default=4000)
+CHAT_MESSAGES_PER_MINUTE = env.int("CHAT_MESSAGES_PER_MINUTE", default=30)
+CHAT_POLL_SECONDS = env.float("CHAT_POLL_SECONDS", default=0.0 if REDIS_URL else 2.0)
+# Search decrypts the user's chat history (bodies are encrypted at rest): at most this many of
+# their latest messages are read.
+CHAT_SEARCH_MAX_MESSAGES = env.int("CHAT_SEARCH_MAX_MESSAGES", default=5000)
+
 # Langflow, for agent instances whose backend is a Langflow flow.
 LANGFLOW_API_URL = env.str("LANGFLOW_API_URL", default="").rstrip("/")
 LANGFLOW_API_KEY = env.str("LANGFLOW_API_KEY", default="")

@@ -1,0 +1,302 @@
+"""The chat page in Debian's Chromium, against two real processes: daphne (HTTP and the
+WebSocket) and a Celery worker (the turns), on the suite's PostgreSQL and Redis.
+
+Screenshots land in test-artifacts/ (chat-*.png), at desktop and phone widths."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+from playwright.sync_api import expect
+
+from accounts.models import Tenant, User
+from accounts.roles import SUPER_ADMIN
+from agents.models import KeywordRanking
+from channels_app.models import Conversation, Message
+from channels_app.turns import message_deliver
+from tests.channels_app.chat.helpers import RECOMMENDATION_QUESTION, demo_tenant, quiet_campaign
+from tests.channels_app.chat.servers import Daphne
+from tests.e2e.conftest import ARTIFACTS, screenshot
+from tests.factories import PASSWORD, StaffFactory, UserFactory
+from tests.integration.worker import Worker, broker, broker_url, worker_env
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+REPLY_TIMEOUT = 45_000  # the worker's first turn also trains the router
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def acme(transactional_db: None) -> Tenant:
+    return demo_tenant()
+
+
+@pytest.fixture
+def maya(acme: Tenant) -> User:
+    return UserFactory(tenant=acme, username="maya")
+
+
+@pytest.fixture
+def site(acme: Tenant, request: pytest.FixtureRequest) -> Iterator[str]:
+    env = worker_env()
+    name = request.node.name
+    worker = Worker(env, ARTIFACTS / f"chat-e2e-worker-{name}.log")
+    daphne = Daphne(env, ARTIFACTS / f"chat-e2e-daphne-{name}.log")
+    with broker(broker_url()):
+        try:
+            worker.start()
+            daphne.start()
+            yield daphne.url
+        finally:
+            daphne.stop()
+            worker.stop()
+
+
+def deliver(message_id: int) -> None:
+    try:
+        message_deliver(message=Message.objects.get(pk=message_id))
+    finally:
+        connection.close()
+
+
+def log_in(page: Any, base: str, username: str = "maya") -> None:
+    page.goto(f"{base}/chat/")
+    page.wait_for_url("**/chat/login/**")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/chat/")
+    expect(page.locator("#agent-status")).to_have_text("online")
+
+
+def watch_frames(page: Any) -> list[dict[str, Any]]:
+    """Every frame the page's chat socket receives, in order."""
+    frames: list[dict[str, Any]] = []
+
+    def on_socket(ws: Any) -> None:
+        ws.on("framereceived", lambda payload: frames.append(json.loads(payload)))
+
+    page.on("websocket", on_socket)
+    return frames
+
+
+def ask(page: Any, text: str) -> None:
+    page.fill("#composer-input", text)
+    page.keyboard.press("Enter")
+
+
+def test_chat_with_the_agents(page: Any, browser: Any, site: str, maya: User, acme: Tenant) -> None:
+    frames = watch_frames(page)
+    log_in(page, site)
+    screenshot(page, "chat-empty-desktop")
+
+    # A new chat with the paid-ads agent.
+    page.click("#new-chat")
+    page.click("#agent-options [data-agent-type=paid_ads_optimization]")
+    expect(page.locator("#agent-name")).to_have_text("Paid Ads Marketing Agent")
+    conversation = Conversation.objects.get(user=maya)
+
+    # Ask about ROAS: the typing indicator, then the answer from the tenant's data.
+    campaign, roas = quiet_campaign(acme)
+    question = f"What's the ROAS of {campaign.name} this week?"
+    page.evaluate(
+        """() => {
+            const typing = document.getElementById("typing");
+            new MutationObserver(() => {
+                if (!typing.classList.contains("hidden")) window.__typingSeen = true;
+            }).observe(typing, { attributes: true });
+        }"""
+    )
+    ask(page, question)
+    expect(page.locator(".message-user").last).to_contain_text(question)
+    expect(page.locator(".message-agent").last).to_contain_text(
+        f"ROAS {roas}", timeout=REPLY_TIMEOUT
+    )
+    answer = page.locator(
+        f'.message[data-id="{page.locator(".message-agent").last.get_attribute("data-id")}"]'
+    )
+    assert page.evaluate("() => window.__typingSeen === true")
+    events = [f["event"] for f in frames]
+    assert events.index("agent_typing") < events.index("agent_response"), events
+    # The question is marked delivered (answered), with a timestamp.
+    expect(page.locator(".message-user").last.locator(".status-delivered")).to_be_visible()
+    expect(answer.locator(".bubble-time")).to_have_text(re.compile(r"^\d{1,2}:\d{2}"))
+    assert answer.locator(".bubble-author").inner_text() == "Paid Ads Marketing Agent"
+    screenshot(page, "chat-answer-desktop")
+
+    # A question whose answer proposes actions: held, with action cards awaiting approval.
+    ask(page, RECOMMENDATION_QUESTION)
+    expect(page.locator(".message-system").last).to_contain_text(
+        "double-check", timeout=REPLY_TIMEOUT
+    )
+    card = page.locator(".action-card:not(.action-card-review)").first
+    expect(card).to_contain_text("Proposed action")
+    expect(card).to_contain_text("Awaiting approval")
+    expect(card.locator(".card-title")).to_contain_text("Raise")
+    held = Message.objects.get(conversation=conversation, delivery_status="held")
+    assert held.body not in page.locator("#messages").inner_text()
+    screenshot(page, "chat-action-card-desktop")
+
+    # Switch to the SEO agent mid-conversation and ask it something.
+    page.select_option("#agent-switch", "seo_optimization")
+    expect(page.locator(".notice").last).to_have_text("You're now talking to the SEO Agent.")
+    expect(page.locator("#agent-name")).to_have_text("SEO Agent")
+    end = KeywordRanking.objects.filter(tenant=acme).latest("date").date
+    row = KeywordRanking.objects.filter(tenant=acme, date=end).order_by("-search_volume")[0]
+    ask(page, f"Where do we rank for {row.keyword}?")
+    seo = page.locator(".message-agent").last
+    expect(seo).to_contain_text(f"position {row.position}", timeout=REPLY_TIMEOUT)
+    assert seo.locator(".bubble-author").inner_text() == "SEO Agent"
+
+    # Bookmark the ROAS answer.
+    answer.hover()
+    answer.locator(".bookmark").click()
+    expect(answer.locator(".bookmark")).to_have_attribute("aria-pressed", "true")
+
+    # A second chat, so the search has somewhere else to look.
+    page.click("#new-chat")
+    page.click("#agent-options [data-agent-type=seo_optimization]")
+    expect(page.locator(".conversation-item")).to_have_count(2)
+
+    # Search the history: the ROAS answer is found and opened, highlighted.
+    page.fill("#search", campaign.name)
+    hit = page.locator("#search-results .hit").first
+    expect(hit).to_contain_text(conversation.messages.first().body[:20])
+    screenshot(page, "chat-search-desktop")
+    hit.click()
+    expect(page.locator("#conversation-title")).to_have_text(question[:60])
+    expect(page.locator(".message.highlight")).to_have_count(1)
+    page.click("#tab-bookmarks")
+    expect(page.locator("#bookmark-list .hit")).to_have_count(1)
+    expect(page.locator("#bookmark-list .hit")).to_contain_text(f"ROAS {roas}")
+    page.click("#tab-chats")
+
+    # Export the transcript, in Markdown and JSON.
+    with page.expect_download() as download:
+        page.click("#export-md")
+    markdown = Path(download.value.path()).read_text()
+    assert markdown.startswith(f"# {question}") and f"ROAS {roas}" in markdown
+    assert download.value.suggested_filename == f"engarde-chat-{conversation.pk}.md"
+    with page.expect_download() as download:
+        page.click("#export-json")
+    exported = json.loads(Path(download.value.path()).read_text())
+    assert exported["messages"][0]["content"] == question
+
+    # On a phone: the list, then the conversation.
+    phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    small = phone.new_page()
+    small.goto(f"{site}/chat/")
+    expect(small.locator("#id_username")).to_be_visible()
+    screenshot(small, "chat-login-phone")
+    phone.add_cookies(page.context.cookies())
+    small.goto(f"{site}/chat/")
+    expect(small.locator(".conversation-item")).to_have_count(2)
+    screenshot(small, "chat-list-phone")
+    small.locator(".conversation-item", has_text=question[:30]).click()
+    expect(small.locator(".message-agent").first).to_be_visible()
+    expect(small.locator("#composer-input")).to_be_visible()
+    small.evaluate("() => document.getElementById('messages').scrollTo(0, 0)")
+    small.screenshot(path=str(ARTIFACTS / "chat-conversation-phone.png"))
+    small.click("#back")
+    expect(small.locator("#conversation-list")).to_be_visible()
+    phone.close()
+
+    # Delete the conversation: gone from the list, kept in the database.
+    page.click("#delete-conversation")
+    page.click("#confirm-delete")
+    expect(page.locator(".conversation-item")).to_have_count(1)
+    expect(page.locator("#toast")).to_have_text("Chat deleted.")
+    conversation.refresh_from_db()
+    assert conversation.is_deleted
+
+    # Log out.
+    page.click("#logout")
+    page.wait_for_url("**/chat/login/")
+
+
+HOSTILE = [
+    '<img src=x onerror="window.__pwned = 1">',
+    "<script>window.__pwned = 1</script>",
+    "[click me](javascript:window.__pwned=1)",
+    '<a href="javascript:window.__pwned=1">link</a>',
+    "```html\n<img src=x onerror=window.__pwned=1>\n```",
+    "<svg onload=window.__pwned=1></svg>",
+    "| Campaign | ROAS |\n|:--|--:|\n| Spring | 3.10x |",
+]
+
+
+def test_hostile_messages_do_not_run_in_the_chat_or_the_admin(
+    page: Any, site: str, maya: User, acme: Tenant
+) -> None:
+    refused = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    log_in(page, site)
+    page.click("#new-chat")
+    page.click("#agent-options [data-agent-type=content_generation]")
+    expect(page.locator("#agent-name")).to_have_text("Content Generation Agent")
+    conversation = Conversation.objects.get(user=maya)
+    for payload in HOSTILE:
+        ask(page, payload)
+    expect(page.locator(".message-user .status-mark:not(.status-sending)")).to_have_count(
+        len(HOSTILE)
+    )
+    # The agent's side: a reply carrying the same payloads, delivered through the transport.
+    reply = Message.objects.create(
+        conversation=conversation,
+        channel="chat",
+        direction="outbound",
+        sender_kind="agent",
+        agent_type="content_generation",
+        body="Here you go:\n\n" + "\n\n".join(HOSTILE),
+        delivery_status="queued",
+    )
+    # From another thread, as a worker would: Playwright's event loop runs in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(deliver, reply.pk).result()
+    expect(page.locator(f'.message[data-id="{reply.pk}"]')).to_contain_text("Here you go")
+
+    # Reload: the same payloads drawn from the history.
+    page.reload()
+    page.locator(".conversation-item").first.click()
+    expect(page.locator(f'.message[data-id="{reply.pk}"]')).to_be_visible()
+    page.locator(".markdown a").evaluate_all("links => links.forEach(a => a.click())")
+    assert page.evaluate("() => window.__pwned") is None
+    text = page.locator("#messages").inner_text()
+    assert "<script>window.__pwned = 1</script>" in text  # shown, as text
+    assert page.locator("#messages img, #messages svg, #messages script").count() == 0
+    hrefs = page.locator("#messages a[href]").evaluate_all("links => links.map(a => a.href)")
+    assert all(not href.startswith("javascript:") for href in hrefs), hrefs
+    # Markdown tables keep their alignment under the page's CSP (no inline style).
+    cell = page.locator(".markdown td", has_text="3.10x").first
+    assert cell.evaluate("td => getComputedStyle(td).textAlign") == "right"
+    assert refused == [], refused
+    page.locator(f'.message[data-id="{reply.pk}"]').scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "chat-hostile-desktop.png"))
+
+    # The console's view of the same conversation.
+    StaffFactory(tenant=acme, username="admin", roles=[SUPER_ADMIN])
+    admin = page.context.browser.new_context()
+    console = admin.new_page()
+    console.goto(f"{site}/admin/login/")
+    console.fill("input[name=username]", "admin")
+    console.fill("input[name=password]", PASSWORD)
+    console.click("button[type=submit]")
+    console.wait_for_url(f"{site}/admin/")
+    console.goto(f"{site}/admin/channels_app/conversation/{conversation.pk}/change/")
+    expect(console.locator("body")).to_contain_text("window.__pwned = 1")
+    assert console.evaluate("() => window.__pwned") is None
+    assert console.locator("#content img[src=x], #content svg").count() == 0
+    screenshot(console, "chat-hostile-admin")
+    admin.close()
