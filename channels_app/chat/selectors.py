@@ -167,8 +167,9 @@ def card_frame(approval: Approval) -> dict[str, Any]:
     return {
         "id": approval.pk,
         "action_type": approval.action_type,
-        "title": str(data.get("title", "")),
-        "description": _description(approval, held)
+        "title": approval.title,
+        "description": str(data.get("description") or "")
+        or _description(approval, held)
         or (rationale if isinstance(rationale, str) else ""),
         "figures": _figures(rationale) if isinstance(rationale, dict) else [],
         "estimated_cost": (
@@ -176,6 +177,7 @@ def card_frame(approval: Approval) -> dict[str, Any]:
         ),
         "estimated_reach": approval.estimated_reach,
         "status": approval.status,
+        "risk_level": approval.risk_level,
         "hold_reasons": list(approval.hold_reasons or []),
         "conversation_id": approval.conversation_id,
         # The person's message the held reply answers: the card belongs under it.
@@ -186,7 +188,7 @@ def card_frame(approval: Approval) -> dict[str, Any]:
 
 def _description(approval: Approval, held: Message | None) -> str:
     """The agent's own sentence for the action, kept with the held reply's proposals."""
-    title = (approval.action_data or {}).get("title")
+    title = approval.title
     for action in ((held.metadata or {}).get("actions") or []) if held else []:
         if action.get("action_type") == approval.action_type and action.get("title") == title:
             return str(action.get("description") or "")

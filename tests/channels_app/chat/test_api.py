@@ -128,7 +128,8 @@ def test_held_replies_are_hidden_and_their_actions_are_cards(people: TenantPeopl
     approval_request(
         tenant=people.tenant,
         action_type="budget_increase",
-        action_data={"title": "Raise Spring Sale to $300", "rationale": {"roas": "4.2"}},
+        title="Raise Spring Sale to $300",
+        action_data={"rationale": {"roas": "4.2"}},
         conversation=conversation,
         message=held,
         estimated_cost=Decimal("3000"),
