@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import functools
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -44,16 +42,11 @@ def main() -> None:
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
-    workdir = tempfile.mkdtemp(prefix="engarde-bench-")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "engarde.settings.local")
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir}/bench.sqlite3")
-    os.environ.setdefault("ENGARDE_VAR_DIR", workdir)
-    os.environ["DEBUG"] = "False"  # no query log growing during the run
+    from bench.local import django_start
 
-    import django
-
-    django.setup()
+    django_start()
     from django.core.management import call_command
+    from django.db import connection
 
     call_command("migrate", verbosity=0)
     call_command("seed_demo", verbosity=0)
@@ -67,7 +60,7 @@ def main() -> None:
     tenant = Tenant.objects.get(slug="acme")
     backend = BuiltinBackend()
     baseline = rate(lambda: Tenant.objects.filter(pk=tenant.pk).exists(), args.seconds)
-    print(f"database: {django.db.connection.vendor}, {args.seconds:.0f} s per figure")
+    print(f"database: {connection.vendor}, {args.seconds:.0f} s per figure")
     print(f"baseline: bare ORM round trip   {baseline:10.1f} /s")
     for agent_type, question in QUESTIONS.items():
         instance = AgentInstance.objects.select_related("agent", "tenant").get(

@@ -16,9 +16,7 @@ baseline timed in the same run (one bare ORM round trip) to compare machines by.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -120,20 +118,17 @@ def main() -> None:
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
-    workdir = tempfile.mkdtemp(prefix="engarde-bench-")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "engarde.settings.local")
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir}/bench.sqlite3")
-    os.environ.setdefault("ENGARDE_VAR_DIR", workdir)
-    os.environ["DEBUG"] = "False"
-    os.environ["EMAIL_ESP"] = "test"  # anymail's test backend: no network, every message kept
-    os.environ["EMAIL_BACKUP_ESP"] = ""
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "True"  # the batches run in this process
-    os.environ["LOG_LEVEL"] = "WARNING"
+    from bench.local import django_start
 
-    import django
-
-    django.setup()
+    django_start(
+        # anymail's test backend: no network, every message kept
+        EMAIL_ESP="test",
+        EMAIL_BACKUP_ESP="",
+        CELERY_TASK_ALWAYS_EAGER="True",  # the batches run in this process
+        LOG_LEVEL="WARNING",
+    )
     from anymail.signals import post_send
+    from django.conf import settings
     from django.core import mail
     from django.core.management import call_command
     from django.db import connection
@@ -167,7 +162,7 @@ def main() -> None:
     sent = EmailSend.objects.filter(status="sent", user__username__startswith="reader").count()
     runs = list(BriefRun.objects.filter(pk__in=[r.pk for r in runs]))
     due = sum(r.due for r in runs)
-    batch = django.conf.settings.EMAIL_BRIEF_BATCH
+    batch = settings.EMAIL_BRIEF_BATCH
     counts = {name: sum(getattr(r, name) for r in runs) for name in ("sent", "skipped", "failed")}
     print(f"database: {connection.vendor}; campaigns x{args.scale}; batch {batch}")
     print(f"baseline: bare ORM round trip {baseline:10.1f} /s")

@@ -196,7 +196,10 @@ def _think(*, message: Message, conversation: Conversation) -> None:
                     response_ms=response_ms,
                 )
             # Each proposed action becomes an approval: hitl scores it, and either lets it run
-            # (low risk, as the tenant's mode allows) or puts it in front of its approvers.
+            # (low risk, as the tenant's mode allows) or puts it in front of its approvers. A
+            # reply held for doubt about the answer itself (low confidence, a takeover, a request
+            # for a human) lets none of its actions run alone.
+            trusted = not set(reasons) - {HoldReason.ACTION}
             for action in result.actions:
                 approval_request(
                     tenant=tenant,
@@ -215,6 +218,7 @@ def _think(*, message: Message, conversation: Conversation) -> None:
                     estimated_cost=action.estimated_cost,
                     estimated_reach=action.estimated_reach,
                     execute=False,
+                    auto_approve=trusted,
                 )
     except IntegrityError:
         # A concurrent run of this turn stored its reply first; deliver that one.

@@ -75,9 +75,11 @@ def approval_request(
     estimated_cost: Decimal | None = None,
     estimated_reach: int | None = None,
     execute: bool = True,
+    auto_approve: bool = True,
 ) -> Approval:
     """Score the request and either let it through (low risk, as the tenant's mode allows) or
-    put it in front of the people its workflow names. An auto-approved action runs once the
+    put it in front of the people its workflow names (`auto_approve=False`: always a person). An
+    auto-approved action runs once the
     transaction commits, unless the caller runs it itself (`execute=False`: the turn engine,
     after the reply that proposed it has gone out)."""
     now = timezone.now()
@@ -107,7 +109,7 @@ def approval_request(
     )
     mode = agent_settings_for(tenant).mode
     with transaction.atomic():
-        if auto_approvable(action_type=action_type, level=risk.level, mode=mode):
+        if auto_approve and auto_approvable(action_type=action_type, level=risk.level, mode=mode):
             approval.status = Approval.Status.AUTO_APPROVED
             approval.decided_at = now
             approval.execution_status = _execution_for(action_type)
@@ -357,40 +359,44 @@ def _advance(
 
 
 def approval_reject(*, approval_id: int, user: User, reason: str) -> Approval:
-    reason = _required(reason, "reason", "Say why it is rejected: the requester is told.")
-    with transaction.atomic():
-        approval = _lock_open(approval_id=approval_id, user=user)
-        _close(approval, status=Approval.Status.REJECTED, user=user, reason=reason)
-        _history(
-            approval,
-            ApprovalHistory.Event.REJECTED,
-            actor=user,
-            level=approval.current_level,
-            notes=reason,
-        )
-    _ended_without_running(approval)
-    return approval
+    return _decline(
+        approval_id=approval_id,
+        user=user,
+        status=Approval.Status.REJECTED,
+        event=ApprovalHistory.Event.REJECTED,
+        text=_required(reason, "reason", "Say why it is rejected: the requester is told."),
+    )
 
 
 def approval_request_changes(*, approval_id: int, user: User, feedback: str) -> Approval:
-    feedback = _required(feedback, "feedback", "Say what should change.")
+    return _decline(
+        approval_id=approval_id,
+        user=user,
+        status=Approval.Status.CHANGES_REQUESTED,
+        event=ApprovalHistory.Event.CHANGES_REQUESTED,
+        text=_required(feedback, "feedback", "Say what should change."),
+        held_reply_refusal=(
+            "A held reply has no requester to revise it: edit it and approve, or reject it."
+        ),
+    )
+
+
+def _decline(
+    *,
+    approval_id: int,
+    user: User,
+    status: str,
+    event: str,
+    text: str,
+    held_reply_refusal: str = "",
+) -> Approval:
+    """A decision that ends the approval without running it; the requester is told why."""
     with transaction.atomic():
         approval = _lock_open(approval_id=approval_id, user=user)
-        if approval.is_held_reply:
-            raise ValidationError(
-                {
-                    "feedback": "A held reply has no requester to revise it: edit it and approve, "
-                    "or reject it."
-                }
-            )
-        _close(approval, status=Approval.Status.CHANGES_REQUESTED, user=user, reason=feedback)
-        _history(
-            approval,
-            ApprovalHistory.Event.CHANGES_REQUESTED,
-            actor=user,
-            level=approval.current_level,
-            notes=feedback,
-        )
+        if held_reply_refusal and approval.is_held_reply:
+            raise ValidationError({"feedback": held_reply_refusal})
+        _close(approval, status=status, user=user, reason=text)
+        _history(approval, event, actor=user, level=approval.current_level, notes=text)
     _ended_without_running(approval)
     return approval
 

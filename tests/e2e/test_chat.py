@@ -131,15 +131,21 @@ def test_chat_with_the_agents(page: Any, browser: Any, site: str, maya: User, ac
     assert answer.locator(".bubble-author").inner_text() == "Paid Ads Marketing Agent"
     screenshot(page, "chat-answer-desktop")
 
-    # A question whose answer proposes actions: held, with action cards awaiting approval.
+    # A question whose answer proposes actions: held, with action cards awaiting approval. The
+    # budget increase waits for a person; the low-risk pause was auto-approved and carried out.
     ask(page, RECOMMENDATION_QUESTION)
-    expect(page.locator(".message-system").last).to_contain_text(
-        "double-check", timeout=REPLY_TIMEOUT
+    expect(page.locator(".message-system", has_text="double-check")).to_be_visible(
+        timeout=REPLY_TIMEOUT
     )
-    card = page.locator(".action-card:not(.action-card-review)").first
+    expect(page.locator(".message-system", has_text="was approved and carried out")).to_be_visible(
+        timeout=REPLY_TIMEOUT
+    )
+    card = page.locator(".action-card:not(.action-card-review)", has_text="Raise").first
     expect(card).to_contain_text("Proposed action")
     expect(card).to_contain_text("Awaiting approval")
     expect(card.locator(".card-title")).to_contain_text("Raise")
+    paused = page.locator(".action-card:not(.action-card-review)", has_text="Pause").first
+    expect(paused).to_contain_text("Approved")
     held = Message.objects.get(conversation=conversation, delivery_status="held")
     assert held.body not in page.locator("#messages").inner_text()
     screenshot(page, "chat-action-card-desktop")

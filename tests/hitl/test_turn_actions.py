@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from agents.models import ContentItem
+from agents.models import Campaign, ContentItem
 from channels_app.models import Message, TurnState
 from channels_app.turns import turn_answer
+from hitl.models import Approval
 from hitl.services import approval_request
 from tests.agents.factories import ContentItemFactory
+from tests.channels_app.chat.helpers import RECOMMENDATION_QUESTION, demo_tenant
 from tests.factories import ConversationFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -60,3 +62,26 @@ def test_an_auto_approved_action_runs_after_its_reply_and_once() -> None:
     assert Message.objects.get(pk=question.pk).turn_state == TurnState.DONE
     turn_answer(message=question)  # a re-run after a crash does nothing twice
     assert Message.objects.filter(conversation=conversation, sender_kind="system").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "pause_status", "campaign_status"),
+    [
+        # The budget increase holds the reply; the low-risk pause beside it goes ahead.
+        ("active", "auto_approved", "paused"),
+        # A human has taken over: the agent's answer waits, and so does every action in it.
+        ("human", "pending", "active"),
+    ],
+)
+def test_doubt_about_the_answer_stops_its_actions_from_running_alone(
+    status: str, pause_status: str, campaign_status: str
+) -> None:
+    tenant = demo_tenant()
+    conversation = ConversationFactory(tenant=tenant, channel="chat", status=status)
+    question = MessageFactory(conversation=conversation, body=RECOMMENDATION_QUESTION)
+    turn_answer(message=question)
+    approvals = {a.action_type: a for a in Approval.objects.filter(conversation=conversation)}
+    assert approvals["budget_increase"].status == "pending"
+    pause = approvals["campaign_pause"]
+    assert pause.risk_level == "low" and pause.status == pause_status
+    assert Campaign.objects.get(pk=pause.action_data["campaign_id"]).status == campaign_status
