@@ -31,28 +31,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_http(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
+sys.path.insert(0, str(ROOT))
+from bench.local import free_port, wait_http  # noqa: E402 (run as a script: the root first)
 
 
 def percentiles(values: list[float]) -> tuple[float, float]:
@@ -195,7 +179,6 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=2.0)
     args = parser.parse_args()
 
-    sys.path.insert(0, str(ROOT))
     workdir = Path(tempfile.mkdtemp(prefix="engarde-bench-chat-"))
     for folder in ("broker/out", "broker/processed", "broker/control", "cache"):
         (workdir / folder).mkdir(parents=True)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,26 +27,12 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.local import free_port, wait_http  # noqa: E402 (run as a script: the root first)
+
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "bench-auth-token-0123456789"
 NUMBER = "+14155550101"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_http(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
 
 
 def main() -> None:
@@ -57,7 +42,6 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=40)
     args = parser.parse_args()
 
-    sys.path.insert(0, str(ROOT))
     workdir = Path(tempfile.mkdtemp(prefix="engarde-bench-"))
     for folder in ("broker/out", "broker/processed", "broker/control", "cache"):
         (workdir / folder).mkdir(parents=True)

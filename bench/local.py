@@ -1,11 +1,15 @@
-"""What an in-process benchmark starts with: Django on the local settings, over a throwaway
-SQLite database (or DATABASE_URL if set), without the debug query log."""
+"""What the benchmarks share: Django started in-process on the local settings (a throwaway
+SQLite database, or DATABASE_URL if set, without the debug query log), and the two helpers of
+those that start servers."""
 
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,3 +29,20 @@ def django_start(**environ: str) -> str:
 
     django.setup()
     return workdir
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
