@@ -8,32 +8,36 @@ import csv
 import io
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Tenant
 from agents.models import AudienceSegment, Campaign, ContentItem, SegmentDay
 from agents.types import ActionType
 
+ModelT = TypeVar("ModelT", bound=models.Model)
+
 
 class ActionFailed(Exception):
     """The action cannot be carried out; the message says why, for the approver."""
 
 
+def _row(rows: QuerySet[ModelT], pk: Any, what: str) -> ModelT:
+    """The row the action names, or why there is none."""
+    row = rows.filter(pk=pk).first()
+    if row is None:
+        raise ActionFailed(f"The {what} no longer exists.")
+    return row
+
+
 def _campaign(tenant: Tenant, data: dict[str, Any]) -> Campaign:
-    campaign = (
-        Campaign.objects.for_tenant(tenant)
-        .select_for_update()
-        .filter(pk=data.get("campaign_id"))
-        .first()
-    )
-    if campaign is None:
-        raise ActionFailed("The campaign no longer exists.")
-    return campaign
+    rows = Campaign.objects.for_tenant(tenant).select_for_update()
+    return _row(rows, data.get("campaign_id"), "campaign")
 
 
 @transaction.atomic
@@ -75,14 +79,8 @@ def _campaign_status(status: str) -> Callable[[Tenant, dict[str, Any]], dict[str
 
 @transaction.atomic
 def content_publish(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
-    item = (
-        ContentItem.objects.for_tenant(tenant)
-        .select_for_update()
-        .filter(pk=data.get("content_id"))
-        .first()
-    )
-    if item is None:
-        raise ActionFailed("The content item no longer exists.")
+    rows = ContentItem.objects.for_tenant(tenant).select_for_update()
+    item = _row(rows, data.get("content_id"), "content item")
     if item.status != ContentItem.Status.PUBLISHED:
         item.status = ContentItem.Status.PUBLISHED
         item.published_at = timezone.now()
@@ -92,9 +90,8 @@ def content_publish(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
 
 def segment_export(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
     """The segment's daily figures as CSV, in the tenant's exports folder."""
-    segment = AudienceSegment.objects.for_tenant(tenant).filter(pk=data.get("segment_id")).first()
-    if segment is None:
-        raise ActionFailed("The segment no longer exists.")
+    rows = AudienceSegment.objects.for_tenant(tenant)
+    segment = _row(rows, data.get("segment_id"), "segment")
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["segment", "date", "size", "churn_risk", "ltv"])

@@ -18,14 +18,12 @@ def held_reply_send(approval: Approval) -> dict[str, Any]:
     reply = Message.objects.select_related("conversation").filter(pk=approval.message_id).first()
     if reply is None:
         raise ExecutionError("The held reply no longer exists.")
-    if reply.delivery_status != Message.DeliveryStatus.HELD:
-        # Sent by an earlier run of this approval: say so, never send twice.
-        return {"message_id": reply.pk, "status": reply.delivery_status, "already_sent": True}
     claimed = Message.objects.filter(
         pk=reply.pk, delivery_status=Message.DeliveryStatus.HELD
     ).update(delivery_status=Message.DeliveryStatus.QUEUED)
     if not claimed:
-        return {"message_id": reply.pk, "already_sent": True}
+        # Sent by an earlier run of this approval: say so, never send twice.
+        return {"message_id": reply.pk, "status": reply.delivery_status, "already_sent": True}
     reply.delivery_status = Message.DeliveryStatus.QUEUED
     message_deliver(message=reply)
     reply.refresh_from_db()

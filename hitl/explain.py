@@ -39,16 +39,7 @@ def approval_explain(*, approval: Approval, viewer: User) -> dict[str, Any]:
                     "required_count": level.required_count,
                     "sla_hours": level.sla_hours,
                     "approved_by": [v.user.username for v in votes if v.level == level.level],
-                    "state": (
-                        "done"
-                        if level.level < approval.current_level
-                        or (approval.status == "approved" and level.level == approval.current_level)
-                        else "current"
-                        if level.level == approval.current_level and approval.is_open
-                        else "upcoming"
-                        if level.level > approval.current_level
-                        else "closed"
-                    ),
+                    "state": _level_state(level.level, approval),
                 }
             )
     return {
@@ -99,6 +90,14 @@ def approval_explain(*, approval: Approval, viewer: User) -> dict[str, Any]:
         ],
         "can_decide": viewer_can_decide(approval, viewer),
     }
+
+
+def _level_state(number: int, approval: Approval) -> str:
+    if number > approval.current_level:
+        return "upcoming"
+    if number < approval.current_level or approval.status == Approval.Status.APPROVED:
+        return "done"
+    return "current" if approval.is_open else "closed"
 
 
 def viewer_can_decide(approval: Approval, viewer: User) -> bool:

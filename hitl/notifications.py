@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 from guardian.shortcuts import get_users_with_perms
 
 from accounts.models import User
@@ -40,7 +42,8 @@ def approvers_of(approval: Approval) -> list[User]:
 
 
 def approval_url(approval: Approval) -> str:
-    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/admin/hitl/approval/{approval.pk}/change/"
+    path = reverse("admin:hitl_approval_change", args=[approval.pk])
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
 
 
 def approvers_notify(*, approval: Approval, kind: str, users: list[User] | None = None) -> int:
@@ -110,8 +113,6 @@ def _email(approval_id: int, subject: str, body: str, user_ids: list[int]) -> No
 
 
 def notification_mark_read(*, user: User, ids: list[int] | None = None) -> int:
-    from django.utils import timezone
-
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if ids is not None:
         unread = unread.filter(pk__in=ids)

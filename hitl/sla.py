@@ -118,7 +118,6 @@ def _deadline(approval: Approval, now: datetime, result: SweepResult) -> None:
 def _escalate(approval: Approval, now: datetime) -> None:
     """Up a level; past the last one, to the tenant's super admins, once."""
     if approval.current_level < _last_level(approval):
-        approval.save()
         _advance(
             approval,
             actor=None,

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from accounts.models import Tenant
 from accounts.roles import MARKETING_MANAGER
 from agents.models import ContentItem
 from hitl.models import Approval
@@ -42,12 +43,9 @@ def race(approval: Approval, users: list, decisions: list[tuple[str, dict]]) -> 
     return statuses
 
 
-@pytest.mark.parametrize("rounds", range(3))
-def test_racing_approve_and_reject_exactly_one_wins(rounds: int) -> None:
-    tenant = TenantFactory()
-    managers = [StaffFactory(tenant=tenant, roles=[MARKETING_MANAGER]) for _ in range(2)]
+def publish_for_review(tenant: Tenant) -> tuple[Approval, ContentItem]:
+    """15 + 20 = 35, medium: the General review, marketing managers decide."""
     item = ContentItemFactory(tenant=tenant, status="scheduled")
-    # 15 + 20 = 35, medium: the General review, one approval needed.
     approval = approval_request(
         tenant=tenant,
         action_type="content_publish",
@@ -57,6 +55,14 @@ def test_racing_approve_and_reject_exactly_one_wins(rounds: int) -> None:
         requested_by=UserFactory(tenant=tenant),
     )
     assert approval.status == "pending"
+    return approval, item
+
+
+@pytest.mark.parametrize("rounds", range(3))
+def test_racing_approve_and_reject_exactly_one_wins(rounds: int) -> None:
+    tenant = TenantFactory()
+    managers = [StaffFactory(tenant=tenant, roles=[MARKETING_MANAGER]) for _ in range(2)]
+    approval, item = publish_for_review(tenant)  # one approval needed
     statuses = race(approval, managers, [("approve", {}), ("reject", {"reason": "Not this week."})])
     assert sorted(statuses) == [200, 409], statuses
     approval.refresh_from_db()
@@ -76,14 +82,7 @@ def test_two_votes_racing_for_a_level_of_two_both_count() -> None:
     tenant = TenantFactory()
     managers = [StaffFactory(tenant=tenant, roles=[MARKETING_MANAGER]) for _ in range(2)]
     tenant.hitl_workflows.get(name="General review").levels.update(required_count=2)
-    item = ContentItemFactory(tenant=tenant, status="scheduled")
-    approval = approval_request(
-        tenant=tenant,
-        action_type="content_publish",
-        action_data={"content_id": item.pk},
-        estimated_cost=Decimal("600"),
-        estimated_reach=200_000,
-    )
+    approval, _item = publish_for_review(tenant)
     assert race(approval, managers, [("approve", {}), ("approve", {})]) == [200, 200]
     approval.refresh_from_db()
     assert approval.status == "approved" and approval.votes.count() == 2
