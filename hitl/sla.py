@@ -17,16 +17,16 @@ from guardian.shortcuts import assign_perm
 from accounts.roles import SUPER_ADMIN
 from hitl.models import OPEN_STATUSES, Approval, ApprovalHistory
 from hitl.notifications import approvers_notify
-from hitl.services import (
+from hitl.services.decisions import approval_close
+from hitl.services.execution import approval_discard, approval_execute
+from hitl.services.history import history_add
+from hitl.services.levels import (
     DECIDE,
     REMINDER_BEFORE,
-    _advance,
-    _close,
-    _ended_without_running,
-    _history,
-    _holders_of,
-    _last_level,
+    last_level,
+    level_advance,
     next_check,
+    role_holders,
 )
 
 logger = logging.getLogger(__name__)
@@ -76,8 +76,8 @@ def _check(approval_id: int, now: datetime, result: SweepResult) -> None:
         result.checked += 1
         result.ids.append(approval.pk)
         if approval.expires_at and approval.expires_at <= now:
-            _close(approval, status=Approval.Status.EXPIRED, user=None)
-            _history(approval, ApprovalHistory.Event.EXPIRED, level=approval.current_level)
+            approval_close(approval, status=Approval.Status.EXPIRED, user=None)
+            history_add(approval, ApprovalHistory.Event.EXPIRED, level=approval.current_level)
             result.expired += 1
             ended = True
         else:
@@ -88,7 +88,7 @@ def _check(approval_id: int, now: datetime, result: SweepResult) -> None:
             approval.next_check_at = next_check(approval)
             approval.save()
     if ended:
-        _ended_without_running(approval)
+        approval_discard(approval)
 
 
 def _deadline(approval: Approval, now: datetime, result: SweepResult) -> None:
@@ -100,7 +100,7 @@ def _deadline(approval: Approval, now: datetime, result: SweepResult) -> None:
         approval.breached_at = now
         approval.sla_breached = True
         approval.sla_breach_minutes = minutes
-        _history(
+        history_add(
             approval,
             ApprovalHistory.Event.BREACHED,
             level=approval.current_level,
@@ -110,15 +110,15 @@ def _deadline(approval: Approval, now: datetime, result: SweepResult) -> None:
         result.breached += 1
     elif approval.reminded_at is None and deadline - REMINDER_BEFORE <= now:
         approval.reminded_at = now
-        _history(approval, ApprovalHistory.Event.REMINDED, level=approval.current_level)
+        history_add(approval, ApprovalHistory.Event.REMINDED, level=approval.current_level)
         approvers_notify(approval=approval, kind="reminder")
         result.reminded += 1
 
 
 def _escalate(approval: Approval, now: datetime) -> None:
     """Up a level; past the last one, to the tenant's super admins, once."""
-    if approval.current_level < _last_level(approval):
-        _advance(
+    if approval.workflow is not None and approval.current_level < last_level(approval):
+        level_advance(
             approval,
             actor=None,
             event=ApprovalHistory.Event.ESCALATED,
@@ -127,10 +127,10 @@ def _escalate(approval: Approval, now: datetime) -> None:
         return
     approval.escalate_at = None
     approval.status = Approval.Status.ESCALATED
-    admins = _holders_of(approval, [SUPER_ADMIN])
+    admins = role_holders(approval, [SUPER_ADMIN])
     if admins:
         assign_perm(DECIDE, admins, approval)
-    _history(
+    history_add(
         approval,
         ApprovalHistory.Event.ESCALATED,
         level=approval.current_level,
@@ -142,8 +142,6 @@ def _escalate(approval: Approval, now: datetime) -> None:
 
 def _run_waiting_executions(now: datetime) -> int:
     """Approved actions whose run never started (the process died after the decision)."""
-    from hitl.services import approval_execute
-
     stale = now - timedelta(seconds=settings.HITL_EXECUTION_GRACE_SECONDS)
     waiting = Approval.objects.filter(
         execution_status=Approval.Execution.PENDING, decided_at__lt=stale
