@@ -33,7 +33,7 @@ from agents.models import (
 )
 from agents.services import agent_instance_update
 from agents.types import AgentType
-from channels_app.email.compose import Brief
+from channels_app.email.compose import Brief, brief_prose, tenant_brief_data
 from channels_app.email.render import brief_render
 from channels_app.email.sending import BriefSender, brief_preview
 from channels_app.email.services import preferences_update
@@ -527,6 +527,18 @@ def langflow(workspace: Workspace, settings: Any) -> Iterator[FakeLangflow]:
         )
         agent_instance_update(instance=personal, backend="langflow", flow_id="brief-flow")
         yield fake
+
+
+def test_a_number_only_a_links_token_holds_is_not_one_the_brief_states(
+    workspace: Workspace, langflow: FakeLangflow
+) -> None:
+    langflow.script(LangflowResponse(status=500))
+    brief, text, _html = compose(workspace)
+    stated = f"{text}\nUnsubscribe: https://console.example.com/unsubscribe?token=AbC4107xYz"
+    langflow.script(LangflowResponse(body=run_response("ROAS jumped 4107% overnight!")))
+
+    assert "4107" not in text
+    assert brief_prose(brief, tenant_brief_data(workspace.tenant), stated) == ""
 
 
 def test_a_langflow_flow_writes_the_prose_and_the_figures_stay_the_datas(
