@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from auditlog.registry import auditlog
 from django.contrib.auth.models import AbstractUser
@@ -99,7 +99,7 @@ class User(BlindIndexedModelMixin, AbstractUser):
     is_deleted = models.BooleanField(default=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     class Meta:
         permissions = [
@@ -122,6 +122,13 @@ class User(BlindIndexedModelMixin, AbstractUser):
     @property
     def roles(self) -> list[str]:
         return sorted(group.name for group in self.groups.all())
+
+    @property
+    def member_tenant(self) -> Tenant:
+        """The tenant of a user who must have one: every user but a platform superuser."""
+        if self.tenant is None:
+            raise ValueError(f"User {self.pk} belongs to no tenant.")
+        return self.tenant
 
     def get_additional_data(self) -> dict[str, Any]:
         return {"tenant_id": self.tenant_id}

@@ -176,8 +176,9 @@ def sync_roles(apps: Any) -> None:
 def sync_roles_after_migrate(sender: Any, **kwargs: Any) -> None:
     from django.apps import apps
 
-    # post_migrate is sent once per app, in order, and each app's permissions are created by
-    # its own send; after the last one, every permission exists.
-    if sender.label != list(apps.get_app_configs())[-1].label:
+    # post_migrate is sent once per app that has models, in order, and each app's permissions
+    # are created by its own send; after the last one, every permission exists.
+    with_models = [config for config in apps.get_app_configs() if config.models_module]
+    if sender.label != with_models[-1].label:
         return
     sync_roles(apps)

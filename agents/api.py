@@ -12,11 +12,12 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.permissions import BasePermission, IsAuthenticated
-from rest_framework.request import Request
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import HasTenant, tenant_of
+from accounts.types import AuthedAPIRequest
 from agents.analytics import agent_analytics
 from agents.backends.base import CONTEXT_MESSAGES, ContextMessage
 from agents.models import AgentInstance
@@ -29,14 +30,7 @@ MAX_ANALYTICS_DAYS = 366
 PROTECTED_MESSAGE = "Walker agents are system-protected: this cannot be changed."
 
 
-class HasTenant(BasePermission):
-    message = "This account belongs to no tenant; the agents work within one."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return getattr(request.user, "tenant_id", None) is not None
-
-
-def tenant_instances(request: Request) -> Any:
+def tenant_instances(request: AuthedAPIRequest) -> Any:
     return AgentInstance.objects.for_tenant(request.user.tenant).select_related("agent", "tenant")
 
 
@@ -66,13 +60,13 @@ class AgentListView(APIView):
         walker_agents_enabled = serializers.IntegerField()
 
     @extend_schema(responses=AgentListOutputSerializer, summary="The tenant's Walker agents")
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedAPIRequest) -> Response:
         instances = list(tenant_instances(request))
         enabled = sum(1 for i in instances if i.enabled and i.agent.counts_toward_limit)
         return Response(
             {
                 "agents": InstanceSerializer(instances, many=True).data,
-                "walker_agent_limit": request.user.tenant.limits.walker_agents,
+                "walker_agent_limit": tenant_of(request.user).limits.walker_agents,
                 "walker_agents_enabled": enabled,
             }
         )
@@ -96,7 +90,7 @@ class AgentDetailView(APIView):
             return attrs
 
     @extend_schema(responses=InstanceSerializer, summary="One Walker agent of the tenant")
-    def get(self, request: Request, agent_id: int) -> Response:
+    def get(self, request: AuthedAPIRequest, agent_id: int) -> Response:
         instance = get_object_or_404(tenant_instances(request), pk=agent_id)
         return Response(InstanceSerializer(instance).data)
 
@@ -105,7 +99,7 @@ class AgentDetailView(APIView):
         responses=InstanceSerializer,
         summary="Enable, disable or re-point an agent",
     )
-    def patch(self, request: Request, agent_id: int) -> Response:
+    def patch(self, request: AuthedAPIRequest, agent_id: int) -> Response:
         instance = get_object_or_404(tenant_instances(request), pk=agent_id)
         if not request.user.has_perm("agents.change_agentinstance"):
             raise PermissionDenied("Your role may not change agents.")
@@ -121,7 +115,9 @@ class AgentDetailView(APIView):
 class AnalyticsDaySerializer(serializers.Serializer):
     date = serializers.DateField()
     volume = serializers.IntegerField()
-    errors = serializers.IntegerField()
+    # The serializer metaclass takes declared fields off the class, so this field does not
+    # shadow Serializer.errors at run time; the stubs cannot see that.
+    errors = serializers.IntegerField()  # type: ignore[assignment]
     avg_response_ms = serializers.FloatField()
 
 
@@ -166,7 +162,7 @@ class AnalyticsView(APIView):
         responses=AnalyticsSerializer,
         summary="Volume, latency, confidence, HITL and error rates of one agent",
     )
-    def get(self, request: Request, agent_id: int) -> Response:
+    def get(self, request: AuthedAPIRequest, agent_id: int) -> Response:
         instance = get_object_or_404(tenant_instances(request), pk=agent_id)
         if not request.user.has_perm("agents.view_agentrun"):
             raise PermissionDenied("Your role may not see agent analytics.")
@@ -174,7 +170,7 @@ class AnalyticsView(APIView):
         query.is_valid(raise_exception=True)
         return Response(
             agent_analytics(
-                tenant=request.user.tenant,
+                tenant=tenant_of(request.user),
                 agent_type=instance.agent.agent_type,
                 start=query.validated_data["start"],
                 end=query.validated_data["end"],
@@ -198,7 +194,8 @@ class ExecuteView(APIView):
 
     class ExecuteInputSerializer(serializers.Serializer):
         input = serializers.CharField(max_length=MAX_INPUT_CHARS, trim_whitespace=True)
-        context = ExecuteContextSerializer(required=False)
+        # Declared fields are taken off the class: this does not shadow Field.context.
+        context = ExecuteContextSerializer(required=False)  # type: ignore[assignment]
 
     class ExecuteOutputSerializer(serializers.Serializer):
         run_id = serializers.IntegerField()
@@ -220,7 +217,7 @@ class ExecuteView(APIView):
         description="502 when the agent's backend failed (the body says how); 409 when the "
         "agent is not enabled.",
     )
-    def post(self, request: Request, agent_id: int) -> Response:
+    def post(self, request: AuthedAPIRequest, agent_id: int) -> Response:
         instance = get_object_or_404(tenant_instances(request), pk=agent_id)
         serializer = self.ExecuteInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -277,7 +274,7 @@ class RouteView(APIView):
         responses=RouteOutputSerializer,
         summary="Which agent should answer",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedAPIRequest) -> Response:
         serializer = self.RouteInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         decision = route(

@@ -3,11 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from unfold.admin import ModelAdmin, TabularInline
 
 from accounts.admin_base import TenantScopedAdminMixin
+from accounts.types import admin_request
 from channels_app.models import Conversation, Message
+from channels_app.selectors import message_text
 
 
 class MessageInline(TabularInline):
@@ -21,7 +24,7 @@ class MessageInline(TabularInline):
         "created_at",
         "direction",
         "sender_kind",
-        "body",
+        "text",
         "agent_type",
         "confidence",
         "delivery_status",
@@ -36,6 +39,18 @@ class MessageInline(TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
+        return super().get_queryset(request).select_related("conversation")
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        # The admin makes its inline instances anew for each request: the viewer is this one's.
+        self.viewer = admin_request(request).user
+        return super().get_formset(request, obj, **kwargs)
+
+    @admin.display(description="Text")
+    def text(self, message: Message) -> str:
+        return message_text(message, viewer=self.viewer)
 
 
 @admin.register(Conversation)

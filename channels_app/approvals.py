@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from channels_app.models import Conversation, Message
-from channels_app.turns import _outbound, message_deliver
+from channels_app.outbound import message_deliver, message_send
 from hitl.models import Approval
 from hitl.registry import ExecutionError
 
@@ -46,6 +46,8 @@ def held_reply_edit(approval: Approval, text: str, user: Any) -> None:
 
 
 def held_reply_discard(approval: Approval) -> None:
+    if approval.message_id is None or approval.conversation_id is None:
+        return  # a held reply's approval always names both
     Message.objects.filter(
         pk=approval.message_id, delivery_status=Message.DeliveryStatus.HELD
     ).update(
@@ -67,14 +69,11 @@ def requester_tell_on_channel(approval: Approval, text: str) -> bool:
     # Tied to the turn that asked, so that the channel can show the turn's approvals anew (the
     # chat page redraws its action cards).
     proposal = Message.objects.select_related("reply_to").filter(pk=approval.message_id).first()
-    notice = _outbound(
+    notice = message_send(
         conversation=conversation,
         reply_to=proposal.reply_to if proposal is not None else None,
         sender_kind=Message.SenderKind.SYSTEM,
         body=text,
-        delivery_status=Message.DeliveryStatus.QUEUED,
         metadata={"approval_id": approval.pk, "approval_status": approval.status},
     )
-    message_deliver(message=notice)
-    notice.refresh_from_db()
     return notice.delivery_status != Message.DeliveryStatus.FAILED

@@ -23,8 +23,8 @@ from django.db import transaction
 from accounts.models import User
 from agents.models import AgentRun
 from agents.types import AgentType, BackendKind
+from channels_app.events import Event, EventKind
 from channels_app.models import Channel, Conversation, Message
-from monitoring.models import Event, EventKind
 
 Progress = Callable[[str], None]
 
@@ -509,8 +509,12 @@ PROFILES = {
 }
 
 # Seconds a channel's agent reply takes, and how its outbound messages end up.
-REPLY_SECONDS = {Channel.WHATSAPP: (1.4, 9.0), Channel.CHAT: (0.9, 6.5), Channel.EMAIL: (4, 40)}
-OUTBOUND_STATUSES = {
+REPLY_SECONDS: dict[str, tuple[float, float]] = {
+    Channel.WHATSAPP: (1.4, 9.0),
+    Channel.CHAT: (0.9, 6.5),
+    Channel.EMAIL: (4, 40),
+}
+OUTBOUND_STATUSES: dict[str, dict[str, int]] = {
     Channel.WHATSAPP: {Status.READ: 55, Status.DELIVERED: 30, Status.SENT: 10, Status.FAILED: 5},
     Channel.CHAT: {Status.READ: 70, Status.DELIVERED: 30},
     Channel.EMAIL: {Status.DELIVERED: 50, Status.READ: 40, Status.SENT: 7, Status.FAILED: 3},
@@ -611,7 +615,7 @@ class Script:
         self.channel = channel
         self.key = key
         self.at = start
-        self.conversation = Conversation(tenant_id=user.tenant_id, user=user, channel=channel)
+        self.conversation = Conversation(tenant=user.member_tenant, user=user, channel=channel)
         self.messages: list[Message] = []
         self.events: list[PlannedEvent] = []
 
@@ -853,7 +857,7 @@ def _plan_conversation(
         held = False
     elif not held and operator is not None and rng.random() < 0.1:
         complained = took_over = True
-        options = COMPLAINTS
+        options: tuple[tuple[str, str], ...] = COMPLAINTS
         if topic.agent_type == AgentType.PAID_ADS:
             options = (*options, METRICS_COMPLAINT)
         complaint, takeover = rng.choice(options)
@@ -973,7 +977,8 @@ def _agent_run(
     if not (first_send or planned.kind in (EventKind.REPLY_HELD, EventKind.TURN_FAILED)):
         return None
     failed = planned.kind == EventKind.TURN_FAILED
-    tokens = 0 if failed else planned.message.metadata.get("tokens", 0)
+    message = planned.message
+    tokens = 0 if failed or message is None else message.metadata.get("tokens", 0)
     return AgentRun(
         tenant_id=tenant_id,
         agent_type=planned.agent_type,
@@ -1027,7 +1032,7 @@ def demo_conversations_seed(
             if key not in seeded:
                 pending.append(plan)
         if pending and (done % 7 == 0 or done == HISTORY_DAYS):
-            _store(pending, tenant_id=user.tenant_id, created=created)
+            _store(pending, tenant_id=user.member_tenant.pk, created=created)
             pending = []
             progress(f"Conversations for {user.username}: {done}/{HISTORY_DAYS} days")
     skipped = planned - created["conversations"]

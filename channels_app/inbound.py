@@ -12,13 +12,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Tenant, User
+from channels_app.events import EventKind, event_record
 from channels_app.models import Conversation, Message, TurnState
-from monitoring.events import event_record
-from monitoring.models import EventKind
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +59,8 @@ def conversation_for(*, user: User, channel: str, at: datetime) -> Conversation:
         .first()
     )
     if conversation is None:
+        if user.tenant is None:
+            raise ValueError("Only the people of a tenant have conversations.")
         conversation = Conversation.objects.create(
             tenant=user.tenant, user=user, channel=channel, started_at=at, last_activity_at=at
         )
@@ -91,9 +91,7 @@ def message_receive(inbound: InboundMessage, *, start_turn: bool = True) -> Rece
                 created_at=inbound.received_at,
                 turn_state=TurnState.PENDING if start_turn else TurnState.SKIPPED,
             )
-            Conversation.objects.filter(pk=conversation.pk).update(
-                message_count=F("message_count") + 1, last_activity_at=inbound.received_at
-            )
+            conversation.message_added(at=inbound.received_at)
             event_record(
                 tenant=inbound.tenant,
                 kind=EventKind.MESSAGE_RECEIVED,

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from auditlog.registry import auditlog
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Tenant
@@ -74,6 +75,13 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} conversation #{self.pk}"
+
+    def message_added(self, *, at: datetime) -> None:
+        """Count one more message and move the last activity, in the database: concurrent
+        turns and webhooks add to the same conversation."""
+        Conversation.objects.filter(pk=self.pk).update(
+            message_count=F("message_count") + 1, last_activity_at=at
+        )
 
     def get_additional_data(self) -> dict[str, Any]:
         return {"tenant_id": self.tenant_id}
@@ -198,10 +206,12 @@ class Bookmark(models.Model):
 auditlog.register(Conversation)
 auditlog.register(Message, mask_fields=["body"], exclude_fields=["metadata"])
 
-# The email channel's models live in its package; importing them here registers them with the app.
+# The event log and the email channel's models live in their own modules; importing them here
+# registers them with the app.
 from channels_app.email.models import (  # noqa: E402, F401
     BriefRun,
     EmailEvent,
     EmailPreferences,
     EmailSend,
 )
+from channels_app.events import Event  # noqa: E402, F401

@@ -36,8 +36,12 @@ class Transport(Protocol):
 _TRANSPORTS: dict[str, Transport] = {}
 
 
-def transport_register(channel: str, transport: Transport) -> None:
-    _TRANSPORTS[channel] = transport
+def transport_register(channel: str, transport: Transport | None) -> Transport | None:
+    """Register the channel's transport (None: none); the one it replaces, to put back."""
+    previous = _TRANSPORTS.pop(channel, None)
+    if transport is not None:
+        _TRANSPORTS[channel] = transport
+    return previous
 
 
 def transport_for(channel: str) -> Transport:

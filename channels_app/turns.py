@@ -13,25 +13,23 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from agents.backends.base import CONTEXT_MESSAGES, ContextMessage
 from agents.models import AgentInstance
 from agents.router import RouteContext, route
 from agents.services import agent_execute, agent_settings_for
+from channels_app.events import EventKind, event_record
 from channels_app.models import Conversation, Message, TurnState
+from channels_app.outbound import message_deliver, message_store
 from channels_app.policy import hold_reasons, holding_message
-from channels_app.transports import SendResult, TransportError, transport_for
 from hitl.models import HELD_REPLY, Approval, HoldReason
 from hitl.services import approval_execute, approval_request
-from monitoring.events import event_record
-from monitoring.models import EventKind
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +42,7 @@ ROLES = {
 UNFINISHED = (TurnState.PENDING, TurnState.CLAIMED)
 
 
-def _claim_next(conversation_id: int) -> Message | None:
+def turn_claim_next(conversation_id: int) -> Message | None:
     now = timezone.now()
     fresh = now - timedelta(seconds=settings.TURN_LEASE_SECONDS)
     with transaction.atomic():
@@ -61,13 +59,14 @@ def _claim_next(conversation_id: int) -> Message | None:
         if message is None:
             return None
         Message.objects.filter(pk=message.pk).update(turn_state=TurnState.CLAIMED, claimed_at=now)
+    message.turn_state, message.claimed_at = TurnState.CLAIMED, now
     return message
 
 
 def turns_process(*, conversation_id: int) -> int:
     """Answer a conversation's unfinished messages in order; the number answered."""
     answered = 0
-    while (message := _claim_next(conversation_id)) is not None:
+    while (message := turn_claim_next(conversation_id)) is not None:
         try:
             turn_answer(message=message)
         except Exception:
@@ -101,10 +100,12 @@ def turn_answer(*, message: Message) -> None:
     existing = message.replies.filter(sender_kind=Message.SenderKind.AGENT).first()
     if existing is None:
         _think(message=message, conversation=conversation)
+    # Sends that an earlier, dead run of this turn claimed are ours now: the turns of one
+    # conversation never overlap, and this one was claimed after they were.
     for outbound in message.replies.filter(
         delivery_status=Message.DeliveryStatus.QUEUED, provider_id__isnull=True
     ).order_by("created_at", "id"):
-        message_deliver(message=outbound)
+        message_deliver(message=outbound, stale_before=message.claimed_at)
     # Actions the policy let through run after the reply that proposed them has gone out, so
     # the person reads the proposal before the notice that it was carried out. A run of this
     # turn after a crash finds them already claimed.
@@ -170,7 +171,7 @@ def _think(*, message: Message, conversation: Conversation) -> None:
     response_ms = int((now - message.created_at).total_seconds() * 1000)
     try:
         with transaction.atomic():
-            reply = _outbound(
+            reply = message_store(
                 conversation=conversation,
                 reply_to=message,
                 sender_kind=Message.SenderKind.AGENT,
@@ -267,12 +268,11 @@ def _hold(
     )
     text = holding_message(reasons)
     if text:
-        _outbound(
+        message_store(
             conversation=conversation,
             reply_to=message,
             sender_kind=Message.SenderKind.SYSTEM,
             body=text,
-            delivery_status=Message.DeliveryStatus.QUEUED,
         )
 
 
@@ -280,79 +280,15 @@ def _reply_system(*, message: Message, conversation: Conversation, body: str) ->
     # Stored as the turn's agent reply so that a re-run does not say it twice.
     try:
         with transaction.atomic():
-            _outbound(
+            message_store(
                 conversation=conversation,
                 reply_to=message,
                 sender_kind=Message.SenderKind.AGENT,
                 body=body,
-                delivery_status=Message.DeliveryStatus.QUEUED,
                 metadata={"system": "agent_not_enabled"},
             )
     except IntegrityError:
         return
-
-
-def _outbound(
-    *, conversation: Conversation, reply_to: Message, sender_kind: str, body: str, **fields: object
-) -> Message:
-    """Store an outbound message of this turn and count it on its conversation."""
-    created = Message.objects.create(
-        conversation=conversation,
-        channel=conversation.channel,
-        direction=Message.Direction.OUTBOUND,
-        sender_kind=sender_kind,
-        body=body,
-        reply_to=reply_to,
-        **fields,
-    )
-    Conversation.objects.filter(pk=conversation.pk).update(
-        message_count=F("message_count") + 1, last_activity_at=created.created_at
-    )
-    return created
-
-
-def message_deliver(
-    *, message: Message, send: Callable[[Message], SendResult] | None = None
-) -> None:
-    """Send one outbound message and record how it went. A final failure is recorded on the
-    message, not raised: the turn is over either way. `send` defaults to the channel's
-    transport; a channel passes its own for a reply that must skip the transport's checks."""
-    conversation = message.conversation
-    started = time.perf_counter()
-    try:
-        result = (send or transport_for(message.channel).send)(message)
-    except TransportError as exc:
-        Message.objects.filter(pk=message.pk).update(
-            delivery_status=Message.DeliveryStatus.FAILED,
-            error_code=exc.code[:32],
-            error_message=str(exc)[:300],
-        )
-        event_record(
-            tenant=conversation.tenant,
-            kind=EventKind.DELIVERY_UPDATED,
-            conversation=conversation,
-            message=message,
-            duration_ms=int((time.perf_counter() - started) * 1000),
-            data={"status": Message.DeliveryStatus.FAILED, "error_code": exc.code},
-        )
-        return
-    Message.objects.filter(pk=message.pk).update(
-        provider_id=result.provider_id or None, delivery_status=result.status
-    )
-    if message.sender_kind == Message.SenderKind.AGENT:
-        if conversation.status == Conversation.Status.WAITING:
-            Conversation.objects.filter(pk=conversation.pk).update(
-                status=Conversation.Status.ACTIVE
-            )
-        event_record(
-            tenant=conversation.tenant,
-            kind=EventKind.REPLY_SENT,
-            conversation=conversation,
-            message=message,
-            agent_type=message.agent_type,
-            duration_ms=message.response_time_ms,
-            data={"confidence": message.confidence, "status": result.status},
-        )
 
 
 def turns_sweep() -> list[int]:

@@ -2,7 +2,8 @@
 
 DRF's own errors go through `api_exception_handler`; Django's (unknown URL, CSRF failure,
 uncaught exception) go through the handlers below, which answer JSON under /api/ and the
-usual pages elsewhere.
+usual pages elsewhere. `ErrorSerializer` documents the shape in the schema, and
+`ServiceDisabled` is the 503 of an integration switched off by its setting (ENABLE_CHAT, ...).
 """
 
 from __future__ import annotations
@@ -13,9 +14,25 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.csrf import csrf_failure as django_csrf_failure
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.CharField()
+    detail = serializers.CharField()
+    # The serializer metaclass takes declared fields off the class, so this field does not
+    # shadow Serializer.fields at run time; the stubs cannot see that.
+    fields = serializers.DictField(required=False)  # type: ignore[assignment]
+
+
+class ServiceDisabled(exceptions.APIException):
+    """An integration switched off on this server; `detail` names it and its setting."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "This service is switched off on this server."
+    default_code = "disabled"
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -45,7 +62,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         if isinstance(exc.detail, dict):
             fields = exc.detail
             non_field = fields.get("non_field_errors")
-            detail = non_field[0] if non_field else "Some fields are invalid."
+            detail = (
+                non_field[0]
+                if isinstance(non_field, list) and non_field
+                else "Some fields are invalid."
+            )
         else:
             fields = None
             detail = exc.detail[0] if isinstance(exc.detail, list) and exc.detail else exc.detail

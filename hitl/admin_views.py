@@ -5,12 +5,13 @@ the approvers' landing on the queue."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -27,7 +28,7 @@ from hitl.services import (
     approval_reject,
     approval_request_changes,
 )
-from privacy.masking import can_view_pii, mask_phones_in
+from privacy.masking import text_for
 
 ACTION_LABELS = {HELD_REPLY: "Held reply", **dict(ActionType.choices)}
 AGENT_LABELS = dict(AgentType.choices)
@@ -162,7 +163,7 @@ def editable_reply(approval: Approval, viewer: User) -> str | None:
     if not approval.is_held_reply or approval.message is None:
         return None
     body = approval.message.body
-    return body if can_view_pii(viewer) or mask_phones_in(body) == body else None
+    return body if text_for(viewer, body) == body else None
 
 
 def _same_text(a: str, b: str) -> bool:
@@ -174,8 +175,15 @@ class DecisionForm(forms.Form):
     verb: str
     title: str
 
-    def __init__(self, *args: Any, approval: Approval, user: User, **kwargs: Any) -> None:
-        super().__init__(*args, prefix=self.verb, **kwargs)
+    def __init__(
+        self,
+        data: Mapping[str, Any] | None = None,
+        *,
+        approval: Approval,
+        user: User,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(data, prefix=self.verb, **kwargs)
         self.approval = approval
         self.user = user
 
@@ -250,11 +258,16 @@ class RejectForm(DecisionForm):
         return "success", "Rejected: the requester is told why."
 
 
+class ApproverChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj.username} ({', '.join(r.replace('_', ' ') for r in obj.roles)})"
+
+
 class EscalateForm(DecisionForm):
     verb = "escalate"
     title = "Escalate"
     reason = forms.CharField(required=False, widget=_textarea(2, required=True), label="Reason")
-    escalate_to = forms.ModelChoiceField(
+    escalate_to = ApproverChoiceField(
         queryset=User.objects.none(),
         required=False,
         widget=UnfoldAdminSelectWidget,
@@ -264,7 +277,8 @@ class EscalateForm(DecisionForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["escalate_to"]
+        # The form's copy of the field declared above.
+        field = cast(ApproverChoiceField, self.fields["escalate_to"])
         field.queryset = (
             User.objects.filter(
                 tenant_id=self.approval.tenant_id,
@@ -276,9 +290,6 @@ class EscalateForm(DecisionForm):
             .distinct()
             .order_by("username")
             .prefetch_related("groups")
-        )
-        field.label_from_instance = lambda user: (
-            f"{user.username} ({', '.join(r.replace('_', ' ') for r in user.roles)})"
         )
         workflow = self.approval.workflow
         last = max((lv.level for lv in workflow.levels.all()), default=1) if workflow else 1
@@ -345,12 +356,13 @@ def _counts(request: HttpRequest) -> dict[str, int]:
     counts = getattr(request, "_hitl_counts", None)
     if counts is None:
         user = request.user
+        # An anonymous user has no permission: both counts are 0.
         counts = {
             "awaiting": approvals_awaiting(user).count()
-            if user.has_perm("hitl.view_approval")
+            if user.is_authenticated and user.has_perm("hitl.view_approval")
             else 0,
             "unread": Notification.objects.filter(recipient=user, read_at__isnull=True).count()
-            if user.has_perm("hitl.view_notification")
+            if user.is_authenticated and user.has_perm("hitl.view_notification")
             else 0,
         }
         request._hitl_counts = counts  # type: ignore[attr-defined]
@@ -400,7 +412,7 @@ def approvals_navigation(request: HttpRequest) -> dict[str, Any] | None:
     return {"title": "Approvals", "items": items} if items else None
 
 
-def lands_on_queue(user: User) -> bool:
+def lands_on_queue(user: User | AnonymousUser) -> bool:
     """People whose roles are all business roles (managers, directors, the CFO) come to the
     console to decide approvals: the queue is their home page."""
     if not user.is_authenticated or user.is_superuser:

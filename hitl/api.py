@@ -19,7 +19,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from agents.api import HasTenant
+from accounts.permissions import HasTenant
+from accounts.types import AuthedAPIRequest
 from hitl.explain import approval_explain
 from hitl.models import Approval, Priority, RiskLevel
 from hitl.selectors import approval_queue, hitl_analytics, queue_summary
@@ -110,7 +111,7 @@ class QueueOutputSerializer(serializers.Serializer):
     next_offset = serializers.IntegerField(allow_null=True)
 
 
-def _approval(request: Request, approval_id: int) -> Approval:
+def _approval(request: AuthedAPIRequest, approval_id: int) -> Approval:
     approval = (
         Approval.objects.for_tenant(request.user.tenant)
         .select_related("requested_by", "assigned_to", "workflow", "decided_by")
@@ -151,7 +152,7 @@ class QueueView(APIView):
         responses=QueueOutputSerializer,
         summary="The approvals queue, soonest SLA deadline first",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedAPIRequest) -> Response:
         filters = self.Filters(data=request.query_params, context={"request": request})
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
@@ -180,7 +181,7 @@ class ApprovalDetailView(APIView):
     @extend_schema(
         responses=ApprovalDetailSerializer, summary="One approval, with the explainer and history"
     )
-    def get(self, request: Request, approval_id: int) -> Response:
+    def get(self, request: AuthedAPIRequest, approval_id: int) -> Response:
         approval = _approval(request, approval_id)
         return Response(
             {
@@ -194,10 +195,12 @@ class DecisionView(APIView):
     permission_classes = [IsAuthenticated, HasTenant, CanViewApprovals]
     input_serializer: type[serializers.Serializer]
 
-    def decide(self, request: Request, approval: Approval, data: dict[str, Any]) -> Approval:
+    def decide(
+        self, request: AuthedAPIRequest, approval: Approval, data: dict[str, Any]
+    ) -> Approval:
         raise NotImplementedError
 
-    def post(self, request: Request, approval_id: int) -> Response:
+    def post(self, request: AuthedAPIRequest, approval_id: int) -> Response:
         approval = _approval(request, approval_id)
         serializer = self.input_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -229,10 +232,12 @@ class ApproveView(DecisionView):
         responses=DecisionOutputSerializer,
         summary="Approve (at the current level)",
     )
-    def post(self, request: Request, approval_id: int) -> Response:
+    def post(self, request: AuthedAPIRequest, approval_id: int) -> Response:
         return super().post(request, approval_id)
 
-    def decide(self, request: Request, approval: Approval, data: dict[str, Any]) -> Approval:
+    def decide(
+        self, request: AuthedAPIRequest, approval: Approval, data: dict[str, Any]
+    ) -> Approval:
         return approval_approve(
             approval_id=approval.pk,
             user=request.user,
@@ -252,10 +257,12 @@ class RejectView(DecisionView):
         responses=DecisionOutputSerializer,
         summary="Reject, with the reason the requester gets",
     )
-    def post(self, request: Request, approval_id: int) -> Response:
+    def post(self, request: AuthedAPIRequest, approval_id: int) -> Response:
         return super().post(request, approval_id)
 
-    def decide(self, request: Request, approval: Approval, data: dict[str, Any]) -> Approval:
+    def decide(
+        self, request: AuthedAPIRequest, approval: Approval, data: dict[str, Any]
+    ) -> Approval:
         return approval_reject(approval_id=approval.pk, user=request.user, reason=data["reason"])
 
 
@@ -273,10 +280,12 @@ class EscalateView(DecisionView):
         responses=DecisionOutputSerializer,
         summary="Escalate to a person or the next level",
     )
-    def post(self, request: Request, approval_id: int) -> Response:
+    def post(self, request: AuthedAPIRequest, approval_id: int) -> Response:
         return super().post(request, approval_id)
 
-    def decide(self, request: Request, approval: Approval, data: dict[str, Any]) -> Approval:
+    def decide(
+        self, request: AuthedAPIRequest, approval: Approval, data: dict[str, Any]
+    ) -> Approval:
         return approval_escalate(
             approval_id=approval.pk,
             user=request.user,
@@ -296,10 +305,12 @@ class RequestChangesView(DecisionView):
         responses=DecisionOutputSerializer,
         summary="Send the request back with feedback",
     )
-    def post(self, request: Request, approval_id: int) -> Response:
+    def post(self, request: AuthedAPIRequest, approval_id: int) -> Response:
         return super().post(request, approval_id)
 
-    def decide(self, request: Request, approval: Approval, data: dict[str, Any]) -> Approval:
+    def decide(
+        self, request: AuthedAPIRequest, approval: Approval, data: dict[str, Any]
+    ) -> Approval:
         return approval_request_changes(
             approval_id=approval.pk, user=request.user, feedback=data["feedback"]
         )
@@ -313,7 +324,7 @@ class AnalyticsView(APIView):
         responses=OpenApiTypes.OBJECT,
         summary="HITL analytics",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedAPIRequest) -> Response:
         raw = request.query_params.get("days", "30")
         if not raw.isdigit() or not 1 <= int(raw) <= MAX_ANALYTICS_DAYS:
             raise ValidationError({"days": [f"A whole number from 1 to {MAX_ANALYTICS_DAYS}."]})

@@ -8,13 +8,9 @@ from typing import Any
 
 from accounts.models import User
 from hitl.models import Approval, HoldReason
-from privacy.masking import can_view_pii, mask_phones_in
+from privacy.masking import text_for
 
 EXPLAINED_KEYS = ("description", "rationale")
-
-
-def _text(value: str, viewer: User) -> str:
-    return value if can_view_pii(viewer) else mask_phones_in(value)
 
 
 def _hold_reason(value: str) -> str:
@@ -49,8 +45,8 @@ def approval_explain(*, approval: Approval, viewer: User) -> dict[str, Any]:
             "hold_reasons": [_hold_reason(reason) for reason in approval.hold_reasons],
             "description": data.get("description", ""),
             "rationale": data.get("rationale", {}),
-            "question": _text(inbound.body, viewer) if inbound is not None else None,
-            "proposed_reply": _text(reply.body, viewer) if reply is not None else None,
+            "question": text_for(viewer, inbound.body) if inbound is not None else None,
+            "proposed_reply": text_for(viewer, reply.body) if reply is not None else None,
             "reply_confidence": reply.confidence if reply is not None else None,
         },
         "data": {key: value for key, value in data.items() if key not in EXPLAINED_KEYS},

@@ -4,7 +4,7 @@ from django.contrib import admin
 from unfold.admin import ModelAdmin
 
 from accounts.admin_base import ReadOnlyAdminMixin, TenantScopedAdminMixin
-from monitoring.models import Event
+from channels_app.events import Event
 
 
 @admin.register(Event)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -18,7 +20,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def readyz(request: HttpRequest) -> JsonResponse:
     results = readiness()
     failing = [name for name, problem in results.items() if problem]
-    body = {
+    body: dict[str, Any] = {
         "status": "unavailable" if failing else "ok",
         "checks": {name: problem or "ok" for name, problem in results.items()},
     }

@@ -20,29 +20,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agents.api import HasTenant
+from accounts.permissions import HasTenant
+from accounts.types import AuthedAPIRequest
 from agents.types import WALKER_AGENT_TYPES
 from channels_app.chat import selectors, services
 from channels_app.models import Conversation
+from engarde.errors import ErrorSerializer, ServiceDisabled
 
-
-class ChatDisabled(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The web chat is switched off on this server (ENABLE_CHAT)."
-    default_code = "disabled"
-
-
-class ChatErrorSerializer(serializers.Serializer):
-    error = serializers.CharField()
-    detail = serializers.CharField()
-    fields = serializers.DictField(required=False)
-
+CHAT_DISABLED = "The web chat is switched off on this server (ENABLE_CHAT)."
 
 ERRORS = {
-    401: ChatErrorSerializer,
-    403: ChatErrorSerializer,
-    404: OpenApiResponse(ChatErrorSerializer, description="Not yours, or no such thing."),
-    503: OpenApiResponse(ChatErrorSerializer, description="ENABLE_CHAT is off."),
+    401: ErrorSerializer,
+    403: ErrorSerializer,
+    404: OpenApiResponse(ErrorSerializer, description="Not yours, or no such thing."),
+    503: OpenApiResponse(ErrorSerializer, description="ENABLE_CHAT is off."),
 }
 
 
@@ -51,10 +42,10 @@ class ChatAPIView(APIView):
 
     def check_permissions(self, request: Request) -> None:
         if not settings.ENABLE_CHAT:
-            raise ChatDisabled()
+            raise ServiceDisabled(CHAT_DISABLED)
         super().check_permissions(request)
 
-    def owned(self, request: Request, conversation_id: int) -> Conversation:
+    def owned(self, request: AuthedAPIRequest, conversation_id: int) -> Conversation:
         conversation = selectors.conversation_get(
             user=request.user, conversation_id=conversation_id
         )
@@ -127,16 +118,16 @@ class ConversationsView(ChatAPIView):
         operation_id="chat_conversations_list",
         summary="The caller's chat conversations, latest activity first (at most 100)",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedAPIRequest) -> Response:
         return Response({"results": selectors.conversation_list(request.user)})
 
     @extend_schema(
         request=ChatConversationCreateSerializer,
-        responses={201: ChatConversationSerializer, 400: ChatErrorSerializer, **ERRORS},
+        responses={201: ChatConversationSerializer, 400: ErrorSerializer, **ERRORS},
         summary="Start a chat with a Walker agent",
         description="The agent must be enabled for the caller's workspace.",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedAPIRequest) -> Response:
         serializer = self.ChatConversationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -162,13 +153,13 @@ class ConversationView(ChatAPIView):
             OpenApiParameter("before", int, description="Only messages older than this id."),
             OpenApiParameter("limit", int, description=f"At most {selectors.MAX_HISTORY_PAGE}."),
         ],
-        responses={200: ChatConversationDetailSerializer, 400: ChatErrorSerializer, **ERRORS},
+        responses={200: ChatConversationDetailSerializer, 400: ErrorSerializer, **ERRORS},
         operation_id="chat_conversation_retrieve",
         summary="A conversation with a page of its history",
         description="The latest `limit` messages (50 by default) before `before`, oldest first. "
         "Replies still waiting for approval are not shown; their proposed actions are the cards.",
     )
-    def get(self, request: Request, conversation_id: int) -> Response:
+    def get(self, request: AuthedAPIRequest, conversation_id: int) -> Response:
         conversation = self.owned(request, conversation_id)
         before = _int_param(request, "before", minimum=1)
         limit = _int_param(request, "limit", minimum=1) or selectors.HISTORY_PAGE
@@ -195,7 +186,7 @@ class ConversationView(ChatAPIView):
         summary="Delete a conversation (soft)",
         description="Hidden from the caller from now on; kept for the console and retention.",
     )
-    def delete(self, request: Request, conversation_id: int) -> Response:
+    def delete(self, request: AuthedAPIRequest, conversation_id: int) -> Response:
         try:
             services.chat_conversation_delete(user=request.user, conversation_id=conversation_id)
         except services.ChatError as error:
@@ -205,7 +196,7 @@ class ConversationView(ChatAPIView):
 
 def _int_param(request: Request, name: str, *, minimum: int) -> int | None:
     raw = request.query_params.get(name)
-    if raw in (None, ""):
+    if not raw:
         return None
     try:
         value = int(raw)
@@ -231,7 +222,7 @@ class ExportView(ChatAPIView):
         },
         summary="Download a conversation's transcript (markdown or json)",
     )
-    def get(self, request: Request, conversation_id: int, kind: str) -> HttpResponse:
+    def get(self, request: AuthedAPIRequest, conversation_id: int, kind: str) -> HttpResponse:
         conversation = self.owned(request, conversation_id)
         content_type, extension = EXPORT_FORMATS[kind]
         body = (
@@ -260,13 +251,13 @@ class SearchView(ChatAPIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("q", str, required=True, description="Words to find.")],
-        responses={200: ChatSearchSerializer, 400: ChatErrorSerializer, **ERRORS},
+        responses={200: ChatSearchSerializer, 400: ErrorSerializer, **ERRORS},
         summary="Search the caller's chat history",
         description="Messages containing every word (case-insensitive), newest first, at most "
         "50. Bodies are encrypted at rest, so only the caller's latest CHAT_SEARCH_MAX_MESSAGES "
         "messages are searched.",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedAPIRequest) -> Response:
         query = request.query_params.get("q", "").strip()
         if not query:
             raise ValidationError({"q": ["Type something to search for."]})
@@ -291,7 +282,7 @@ class BookmarksView(ChatAPIView):
         responses={200: ChatBookmarkListSerializer, **ERRORS},
         summary="The caller's bookmarked chat messages, newest first",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedAPIRequest) -> Response:
         return Response({"results": selectors.bookmark_list(request.user)})
 
 
@@ -301,7 +292,7 @@ class BookmarkView(ChatAPIView):
         responses={204: OpenApiResponse(description="Bookmarked (again is fine)."), **ERRORS},
         summary="Bookmark a message of one's own chat",
     )
-    def put(self, request: Request, message_id: int) -> Response:
+    def put(self, request: AuthedAPIRequest, message_id: int) -> Response:
         self._apply(services.bookmark_add, request, message_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -309,11 +300,11 @@ class BookmarkView(ChatAPIView):
         responses={204: OpenApiResponse(description="No longer bookmarked."), **ERRORS},
         summary="Remove a bookmark",
     )
-    def delete(self, request: Request, message_id: int) -> Response:
+    def delete(self, request: AuthedAPIRequest, message_id: int) -> Response:
         self._apply(services.bookmark_remove, request, message_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    def _apply(self, service: Any, request: Request, message_id: int) -> None:
+    def _apply(self, service: Any, request: AuthedAPIRequest, message_id: int) -> None:
         try:
             service(user=request.user, message_id=message_id)
         except services.ChatError:

@@ -20,6 +20,7 @@ from agents.models import AgentInstance
 from agents.types import WALKER_AGENT_TYPES
 from channels_app.chat.protocol import agent_name, message_frame
 from channels_app.models import Bookmark, Channel, Conversation, Message, TurnState
+from channels_app.selectors import message_page, message_search, messages_visible, search_words
 from hitl.models import Approval
 
 HISTORY_PAGE = 50
@@ -39,12 +40,6 @@ def owned_conversations(user: User) -> QuerySet[Conversation]:
 
 def conversation_get(*, user: User, conversation_id: int) -> Conversation | None:
     return owned_conversations(user).filter(pk=conversation_id).first()
-
-
-def visible_messages(conversation: Conversation) -> QuerySet[Message]:
-    return Message.objects.filter(conversation=conversation).exclude(
-        delivery_status=Message.DeliveryStatus.HELD
-    )
 
 
 def enabled_agents(user: User) -> list[dict[str, str]]:
@@ -128,13 +123,8 @@ def history_before(
     user: User, conversation: Conversation, *, before: int | None, limit: int = HISTORY_PAGE
 ) -> HistoryPage:
     """The `limit` messages before message `before` (the latest ones without it), oldest first."""
-    queryset = visible_messages(conversation)
-    if before is not None:
-        queryset = queryset.filter(pk__lt=before)
-    rows = list(queryset.order_by("-created_at", "-id")[: limit + 1])
-    has_more = len(rows) > limit
-    rows = list(reversed(rows[:limit]))
-    return HistoryPage(frames_for(user, rows), has_more)
+    page = message_page(conversation, viewer=user, limit=limit, before=before)
+    return HistoryPage(frames_for(user, page.messages), page.has_more)
 
 
 def messages_after(
@@ -143,9 +133,8 @@ def messages_after(
     """What a reconnecting page missed: the visible messages with an id above `after`. Ids grow
     with time, and a held reply approved later keeps its (older) id, so it is found by its
     status change instead: the page receives it when it is delivered, or on its next load."""
-    rows = list(visible_messages(conversation).filter(pk__gt=after).order_by("id")[: limit + 1])
-    has_more = len(rows) > limit
-    return HistoryPage(frames_for(user, rows[:limit]), has_more)
+    page = message_page(conversation, viewer=user, limit=limit, after=after)
+    return HistoryPage(frames_for(user, page.messages), page.has_more)
 
 
 def is_processing(conversation: Conversation) -> bool:
@@ -235,28 +224,20 @@ def turn_cards(message: Message) -> list[dict[str, Any]]:
 
 
 def search(user: User, query: str, *, limit: int = 50) -> list[dict[str, Any]]:
-    """Messages of the user's chats containing every word of `query`, newest first.
-
-    Bodies are encrypted at rest, so the database cannot look inside them: the user's latest
-    CHAT_SEARCH_MAX_MESSAGES visible messages are decrypted and matched here.
-    """
-    words = [w.casefold() for w in query.split() if w.strip()]
+    """Messages of the user's chats containing every word of `query`, newest first, among their
+    latest CHAT_SEARCH_MAX_MESSAGES visible messages."""
+    words = search_words(query)
     if not words:
         return []
     conversations = {c.pk: c for c in owned_conversations(user)}
-    rows = (
-        Message.objects.filter(conversation_id__in=list(conversations))
-        .exclude(delivery_status=Message.DeliveryStatus.HELD)
-        .order_by("-created_at", "-id")
-        .only("id", "conversation_id", "body", "sender_kind", "created_at")
-    )[: settings.CHAT_SEARCH_MAX_MESSAGES]
-    hits: list[Message] = []
-    for row in rows:
-        text = (row.body or "").casefold()
-        if all(word in text for word in words):
-            hits.append(row)
-            if len(hits) >= limit:
-                break
+    hits = message_search(
+        Message.objects.filter(conversation_id__in=list(conversations)).exclude(
+            delivery_status=Message.DeliveryStatus.HELD
+        ),
+        query,
+        limit=limit,
+        scan=settings.CHAT_SEARCH_MAX_MESSAGES,
+    )
     titles = _titles([conversations[c] for c in {h.conversation_id for h in hits}])
     return [
         {
@@ -310,7 +291,7 @@ def bookmark_list(user: User) -> list[dict[str, Any]]:
 
 
 def transcript(user: User, conversation: Conversation) -> dict[str, Any]:
-    messages = list(visible_messages(conversation).order_by("created_at", "id"))
+    messages = list(messages_visible(conversation, viewer=user).order_by("created_at", "id"))
     return {
         "conversation": conversation_summary(conversation, conversation_title(conversation)),
         "messages": [

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -26,7 +26,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from agents.api import HasTenant
+from accounts.permissions import HasTenant, tenant_of
+from accounts.types import AuthedAPIRequest
 from channels_app.email.backends import EmailRejected
 from channels_app.email.models import (
     DigestFormat,
@@ -40,6 +41,7 @@ from channels_app.email.selectors import engagement_by_day
 from channels_app.email.sending import brief_send_now, custom_email_send
 from channels_app.email.services import preferences_default, preferences_update, unsubscribe
 from channels_app.email.tokens import UNSUBSCRIBE, BadToken, token_user_id
+from engarde.errors import ErrorSerializer, ServiceDisabled
 from privacy.fields import email_index
 from privacy.masking import can_view_pii, mask_email
 
@@ -50,24 +52,15 @@ MODEL_TO_API = {model: api for api, model in API_TO_MODEL.items()}
 MAX_ENGAGEMENT_DAYS = 92
 
 
-class EmailDisabled(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "Email briefs are switched off on this server (ENABLE_EMAIL_BRIEFS)."
-    default_code = "disabled"
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = serializers.CharField()
-    detail = serializers.CharField()
-    fields = serializers.DictField(required=False)
+EMAIL_DISABLED = "Email briefs are switched off on this server (ENABLE_EMAIL_BRIEFS)."
 
 
 def _switched_on() -> None:
     if not settings.ENABLE_EMAIL_BRIEFS:
-        raise EmailDisabled()
+        raise ServiceDisabled(EMAIL_DISABLED)
 
 
-def target_user(request: Request, user_id: int, permission: str) -> User:
+def target_user(request: AuthedAPIRequest, user_id: int, permission: str) -> User:
     """A user of the caller's workspace: themselves, or anyone with the permission."""
     user = (
         User.objects.for_tenant(request.user.tenant)
@@ -229,7 +222,7 @@ class PreferencesView(APIView):
         summary="A person's email brief preferences",
         description="Without saved preferences: the defaults, `subscribed` and `enabled` false.",
     )
-    def get(self, request: Request, user_id: int) -> Response:
+    def get(self, request: AuthedAPIRequest, user_id: int) -> Response:
         user = target_user(request, user_id, "channels_app.view_emailpreferences")
         preferences = EmailPreferences.objects.filter(user=user).first() or preferences_default(
             user
@@ -248,7 +241,7 @@ class PreferencesView(APIView):
         description="Any subset of the fields; the first save subscribes (enabled defaults to "
         "true) and the next brief is scheduled from the delivery time in the time zone.",
     )
-    def put(self, request: Request, user_id: int) -> Response:
+    def put(self, request: AuthedAPIRequest, user_id: int) -> Response:
         user = target_user(request, user_id, "channels_app.change_emailpreferences")
         serializer = PreferencesInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -295,7 +288,7 @@ class SendDailyBriefView(APIView):
         description="Today in the person's time zone. Idempotent: a second call the same day "
         "answers skipped/already_sent. Respects `enabled` (skipped/user_disabled).",
     )
-    def post(self, request: Request, user_id: int) -> Response:
+    def post(self, request: AuthedAPIRequest, user_id: int) -> Response:
         _switched_on()
         user = target_user(request, user_id, "channels_app.add_emailsend")
         outcome = brief_send_now(user=user, now=timezone.now())
@@ -368,7 +361,7 @@ class SendView(APIView):
         summary="Send a custom email to a person of your workspace",
         description="Needs the permission to add email sends. Logged and tracked like briefs.",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedAPIRequest) -> Response:
         _switched_on()
         if not request.user.has_perm("channels_app.add_emailsend"):
             raise PermissionDenied("Your role may not send emails.")
@@ -396,7 +389,7 @@ class SendView(APIView):
             )
         return Response(self.EmailSendOutputSerializer(send).data, status=status.HTTP_201_CREATED)
 
-    def _recipient(self, request: Request, to: str) -> User:
+    def _recipient(self, request: AuthedAPIRequest, to: str) -> User:
         people = User.objects.for_tenant(request.user.tenant).filter(
             is_active=True, is_deleted=False
         )
@@ -426,7 +419,7 @@ class TemplatesView(APIView):
         templates = serializers.ListField(child=serializers.DictField())
 
     @extend_schema(responses=TemplatesOutputSerializer, summary="The email templates")
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedAPIRequest) -> Response:
         return Response(
             {"templates": self.TemplateSerializer(list(TEMPLATES.values()), many=True).data}
         )
@@ -505,7 +498,7 @@ class EngagementView(APIView):
         responses={200: EngagementOutputSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
         summary="Open, click and bounce rates per day (UTC) of the workspace's emails",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedAPIRequest) -> Response:
         if not request.user.has_perm("channels_app.view_emailsend"):
             raise PermissionDenied("Your role may not see email statistics.")
         raw = request.query_params.get("days", "14")
@@ -513,5 +506,5 @@ class EngagementView(APIView):
             raise ValidationError({"days": [f"A whole number from 1 to {MAX_ENGAGEMENT_DAYS}."]})
         end = timezone.now().date()
         start = end - timedelta(days=int(raw) - 1)
-        days = engagement_by_day(tenant=request.user.tenant, start=start, end=end)
+        days = engagement_by_day(tenant=tenant_of(request.user), start=start, end=end)
         return Response({"days": self.EngagementDaySerializer(days, many=True).data})

@@ -44,10 +44,9 @@ from channels_app.email.models import (
 )
 from channels_app.email.render import Rendered, brief_render, brief_text, custom_render
 from channels_app.email.tokens import PREFERENCES, UNSUBSCRIBE, token_make
+from channels_app.events import EventKind, event_record
 from channels_app.models import Channel
 from channels_app.transports import TransportError
-from monitoring.events import event_record
-from monitoring.models import EventKind
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +174,7 @@ def brief_claim(
     try:
         with transaction.atomic():
             return EmailSend.objects.create(
-                tenant_id=user.tenant_id,
+                tenant=user.member_tenant,
                 user=user,
                 run=run,
                 kind=EmailSend.Kind.DAILY_BRIEF,
@@ -313,7 +312,7 @@ def brief_preview(*, user: User, now: datetime) -> tuple[Brief, Rendered]:
     preferences = EmailPreferences.objects.filter(user=user).first() or EmailPreferences(
         user=user, time_zone=user.time_zone or "UTC"
     )
-    sender = BriefSender(tenant=user.tenant, now=now)
+    sender = BriefSender(tenant=user.member_tenant, now=now)
     brief = sender.compose(preferences, schedule.brief_date_of(preferences, now))
     return brief, brief_render(brief)
 
@@ -323,7 +322,7 @@ def brief_send_now(*, user: User, now: datetime) -> BriefOutcome:
     preferences = EmailPreferences.objects.select_related("user__tenant").filter(user=user).first()
     if preferences is None:
         return _skipped("not_subscribed")
-    sender = BriefSender(tenant=user.tenant, now=now)
+    sender = BriefSender(tenant=user.member_tenant, now=now)
     try:
         return sender.send(preferences, schedule.brief_date_of(preferences, now))
     finally:
@@ -494,7 +493,7 @@ def custom_email_send(
             code="suppressed",
         )
     send = EmailSend.objects.create(
-        tenant_id=recipient.tenant_id,
+        tenant=recipient.member_tenant,
         user=recipient,
         kind=EmailSend.Kind.CUSTOM,
         template=template,
@@ -512,7 +511,7 @@ def custom_email_send(
         body=body,
         recipient_name=recipient.first_name or recipient.username,
         sender_name=sender.get_full_name() or sender.username,
-        tenant_name=recipient.tenant.name,
+        tenant_name=recipient.member_tenant.name,
         preferences_url=links.preferences,
         console_url=links.console,
     )

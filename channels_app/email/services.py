@@ -22,9 +22,8 @@ from channels_app.email.models import (
     EmailPreferences,
     EmailSend,
 )
+from channels_app.events import EventKind, event_record
 from channels_app.models import Channel
-from monitoring.events import event_record
-from monitoring.models import EventKind
 from privacy.fields import email_index
 
 logger = logging.getLogger(__name__)
@@ -101,7 +100,7 @@ def _disable(*, user: User, reason: str, source: str, now: datetime) -> bool:
         preferences.disabled_at = now
         preferences.next_send_at = None
         preferences.save()
-    if user.tenant_id is not None:
+    if user.tenant is not None:
         event_record(
             tenant=user.tenant,
             kind=EventKind.DELIVERY_UPDATED,
@@ -126,7 +125,7 @@ def address_disable(*, address: str, reason: str, now: datetime) -> int:
 # Tracking
 
 # Forward only: a late "delivered" never undoes a bounce.
-_STATUS_AFTER = {
+_STATUS_AFTER: dict[str, tuple[str, ...]] = {
     EmailSend.Status.DELIVERED: (EmailSend.Status.SENDING, EmailSend.Status.SENT),
     EmailSend.Status.BOUNCED: (
         EmailSend.Status.SENDING,

@@ -29,28 +29,22 @@ from typing import Any
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Tenant, User
 from accounts.services import phone_number_lookup
 from agents.models import AgentInstance
+from channels_app.events import EventKind, event_record
 from channels_app.inbound import InboundMedia, InboundMessage, conversation_for, message_receive
-from channels_app.models import Channel, Conversation, Message
+from channels_app.models import Channel, Message
+from channels_app.outbound import message_deliver, message_store
 from channels_app.transports import SendResult, TransportError
-from channels_app.turns import message_deliver
 from channels_app.whatsapp.transport import STATUSES, WhatsAppTransport
-from monitoring.events import event_record
-from monitoring.models import EventKind
 from privacy.fields import phone_index
-from privacy.masking import mask_phones_in
+from privacy.masking import mask_text
 from privacy.models import ChannelConsent
 
 logger = logging.getLogger(__name__)
-
-# Event kinds of this channel; EventKind should declare them (see the lead's report).
-EVENT_KEYWORD = "whatsapp.keyword"
-EVENT_QUOTA = "whatsapp.quota"
 
 UNMAPPED_REPLY = (
     "This number isn't linked to an En Garde account yet. Ask your workspace admin to add it."
@@ -136,11 +130,11 @@ def _reply_send(*, reply: Message, to: str) -> None:
 
 def whatsapp_inbound_process(*, inbound: WhatsAppInbound) -> Outcome:
     phone = phone_number_lookup(inbound.sender)
-    if phone is None or phone.user.tenant is None:
+    tenant = phone.user.tenant if phone is not None else None
+    if phone is None or tenant is None:
         unmapped_reply(sender=inbound.sender)
         return Outcome.UNMAPPED
     user = phone.user
-    tenant = user.tenant
     # The cheap answer to Twilio's retries, before anything is counted.
     if Message.objects.filter(channel=Channel.WHATSAPP, provider_id=inbound.provider_id).exists():
         return Outcome.DUPLICATE
@@ -232,7 +226,7 @@ def help_text(*, tenant: Tenant) -> str:
 
 
 def _keyword_apply(*, keyword: Keyword, message: Message, user: User, at: datetime) -> Message:
-    tenant = user.tenant
+    tenant = message.conversation.tenant
     changed = False
     if keyword == Keyword.STOP:
         changed = consent_set(user=user, opted_out=True, at=at)
@@ -245,7 +239,7 @@ def _keyword_apply(*, keyword: Keyword, message: Message, user: User, at: dateti
     reply = _reply_store(message=message, body=body, kind=f"keyword_{keyword}")
     event_record(
         tenant=tenant,
-        kind=EVENT_KEYWORD,
+        kind=EventKind.WHATSAPP_KEYWORD,
         conversation=message.conversation,
         message=message,
         data={"keyword": str(keyword), "consent_changed": changed},
@@ -254,21 +248,13 @@ def _keyword_apply(*, keyword: Keyword, message: Message, user: User, at: dateti
 
 
 def _reply_store(*, message: Message, body: str, kind: str) -> Message:
-    conversation = message.conversation
-    reply = Message.objects.create(
-        conversation=conversation,
-        channel=Channel.WHATSAPP,
-        direction=Message.Direction.OUTBOUND,
+    return message_store(
+        conversation=message.conversation,
         sender_kind=Message.SenderKind.SYSTEM,
         body=body,
         reply_to=message,
-        delivery_status=Message.DeliveryStatus.QUEUED,
         metadata={"system": kind},
     )
-    Conversation.objects.filter(pk=conversation.pk).update(
-        message_count=F("message_count") + 1, last_activity_at=reply.created_at
-    )
-    return reply
 
 
 # Unmapped numbers
@@ -365,8 +351,8 @@ def _quota_notice(*, message: Message, user: User, limit: int, number: int) -> M
         return None
     reply = _reply_store(message=message, body=QUOTA_REPLY.format(limit=limit), kind="quota")
     event_record(
-        tenant=user.tenant,
-        kind=EVENT_QUOTA,
+        tenant=message.conversation.tenant,
+        kind=EventKind.WHATSAPP_QUOTA,
         conversation=message.conversation,
         message=message,
         data={"limit": limit, "count": number},
@@ -435,7 +421,7 @@ def delivery_status_update(
     changes: dict[str, Any] = {"delivery_status": status}
     if status == Message.DeliveryStatus.FAILED:
         changes["error_code"] = (error_code or provider_status)[:32]
-        changes["error_message"] = mask_phones_in(error_message)[:300]
+        changes["error_message"] = mask_text(error_message)[:300]
     moved = Message.objects.filter(pk=message.pk, delivery_status__in=_REPLACES[status]).update(
         **changes
     )
@@ -482,21 +468,13 @@ def whatsapp_admin_send(*, sender: User, recipient: User, text: str) -> Message:
     """A message written by a person of the console, sent to the recipient's WhatsApp
     conversation through the transport (its window and consent rules). The result, sent or
     failed with its reason, is on the returned message."""
-    now = timezone.now()
     with transaction.atomic():
-        conversation = conversation_for(user=recipient, channel=Channel.WHATSAPP, at=now)
-        message = Message.objects.create(
+        conversation = conversation_for(user=recipient, channel=Channel.WHATSAPP, at=timezone.now())
+        message = message_store(
             conversation=conversation,
-            channel=Channel.WHATSAPP,
-            direction=Message.Direction.OUTBOUND,
             sender_kind=Message.SenderKind.HUMAN,
             body=text,
-            delivery_status=Message.DeliveryStatus.QUEUED,
             metadata={"sent_by": sender.pk},
-            created_at=now,
-        )
-        Conversation.objects.filter(pk=conversation.pk).update(
-            message_count=F("message_count") + 1, last_activity_at=now
         )
     message_deliver(message=message)
     message.refresh_from_db()

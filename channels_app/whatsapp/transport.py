@@ -43,7 +43,7 @@ from twilio.rest import Client
 from accounts.models import UserPhoneNumber
 from channels_app.models import Channel, Message
 from channels_app.transports import SendResult, TransportError
-from privacy.masking import mask_phones_in
+from privacy.masking import mask_text
 from privacy.models import ChannelConsent
 from privacy.normalize import normalize_phone
 
@@ -310,7 +310,7 @@ def _rest_error(exc: TwilioRestException, *, retry_after: float) -> TransportErr
     code = str(exc.code) if exc.code and exc.code != status else f"http_{status}"
     text = str(exc.msg or f"Twilio answered HTTP {status}.")
     text = text.removeprefix("Unable to create record: ")
-    text = mask_phones_in(text)
+    text = mask_text(text)
     return TransportError(
         text, code=code, retryable=retryable, retry_after=retry_after if status == 429 else 0
     )

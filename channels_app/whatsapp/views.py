@@ -9,10 +9,9 @@ stored conversations keeps working.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 from typing import Any
 
-import phonenumbers
 from django.conf import settings
 from django.db.models import Prefetch
 from django.http import HttpResponse
@@ -25,7 +24,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
 )
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -36,9 +35,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from agents.api import HasTenant
+from accounts.permissions import HasTenant, tenant_of
+from accounts.types import AuthedAPIRequest
 from channels_app.inbound import InboundMedia
 from channels_app.models import Channel, Conversation, Message
+from channels_app.selectors import message_text
 from channels_app.whatsapp.services import (
     MAX_MESSAGE_CHARS,
     WhatsAppInbound,
@@ -49,41 +50,33 @@ from channels_app.whatsapp.services import (
 )
 from channels_app.whatsapp.signature import TwilioSignature
 from channels_app.whatsapp.transport import MAX_MEDIA
+from engarde.errors import ErrorSerializer, ServiceDisabled
 from privacy.masking import can_view_pii, mask_for
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 # Refusals the transport decides itself, before calling Twilio: the conversation's state, not
 # Twilio, is in the way. Anything else is Twilio refusing or failing (502).
 CONFLICTS = frozenset({"opted_out", "outside_window", "no_number", "too_many_media"})
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
-class WhatsAppDisabled(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "WhatsApp is switched off on this server (ENABLE_WHATSAPP)."
-    default_code = "disabled"
-
-
-class WhatsAppErrorSerializer(serializers.Serializer):
-    error = serializers.CharField()
-    detail = serializers.CharField()
-    fields = serializers.DictField(required=False)
+WHATSAPP_DISABLED = "WhatsApp is switched off on this server (ENABLE_WHATSAPP)."
 
 
 class AnyAcceptNegotiation(DefaultContentNegotiation):
     """Twilio's Accept header is no reason to refuse its webhook: always the first renderer."""
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
-        return renderers[0], renderers[0].media_type
+        first = next(iter(renderers))
+        return first, first.media_type
 
 
 class SwitchedAPIView(APIView):
     def check_permissions(self, request: Request) -> None:
         # Before the signature: with the switch off there may be no token to check it with.
         if not settings.ENABLE_WHATSAPP:
-            raise WhatsAppDisabled()
+            raise ServiceDisabled(WHATSAPP_DISABLED)
         super().check_permissions(request)
 
 
@@ -97,9 +90,9 @@ class TwilioAPIView(SwitchedAPIView):
 
 
 TWILIO_ERRORS = {
-    400: WhatsAppErrorSerializer,
-    403: OpenApiResponse(WhatsAppErrorSerializer, description="Missing or forged signature."),
-    503: OpenApiResponse(WhatsAppErrorSerializer, description="ENABLE_WHATSAPP is off."),
+    400: ErrorSerializer,
+    403: OpenApiResponse(ErrorSerializer, description="Missing or forged signature."),
+    503: OpenApiResponse(ErrorSerializer, description="ENABLE_WHATSAPP is off."),
 }
 
 
@@ -213,28 +206,28 @@ class SendView(SwitchedAPIView):
         request=WhatsAppSendInputSerializer,
         responses={
             201: WhatsAppSendOutputSerializer,
-            400: WhatsAppErrorSerializer,
-            403: WhatsAppErrorSerializer,
-            404: WhatsAppErrorSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
             409: OpenApiResponse(
                 WhatsAppSendErrorSerializer,
                 description="Not sendable now: outside the 24-hour window with no template, "
                 "opted out, no verified number.",
             ),
             502: OpenApiResponse(WhatsAppSendErrorSerializer, description="Twilio refused."),
-            503: WhatsAppErrorSerializer,
+            503: ErrorSerializer,
         },
         summary="Send a WhatsApp message to a user as a person of the console",
         description="Needs the permission to change conversations. The message is stored in "
         "the user's WhatsApp conversation whether or not it could be sent.",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedAPIRequest) -> Response:
         if not request.user.has_perm("channels_app.change_conversation"):
             raise PermissionDenied("Your role may not write to conversations.")
         serializer = self.WhatsAppSendInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         recipient = recipient_find(
-            tenant=request.user.tenant, to=serializer.validated_data["to"].strip()
+            tenant=tenant_of(request.user), to=serializer.validated_data["to"].strip()
         )
         if recipient is None:
             raise NotFound("No such user in your workspace.")
@@ -259,19 +252,6 @@ class SendView(SwitchedAPIView):
         )
 
 
-def body_masked(viewer: Any, body: str) -> str:
-    """The body with the emails and phone numbers in it masked, for a role without view_pii;
-    the rest of what the person wrote stays readable to support."""
-    if can_view_pii(viewer) or not body:
-        return body
-    body = _EMAIL.sub(lambda match: mask_for(viewer, "email", match.group()), body)
-    pieces, last = [], 0
-    for match in phonenumbers.PhoneNumberMatcher(body, settings.PHONENUMBER_DEFAULT_REGION):
-        pieces += [body[last : match.start], mask_for(viewer, "phone", match.raw_string)]
-        last = match.end
-    return "".join(pieces) + body[last:]
-
-
 class WhatsAppMediaSerializer(serializers.Serializer):
     url = serializers.CharField(help_text="Empty for roles that may not see personal data.")
     content_type = serializers.CharField()
@@ -291,7 +271,7 @@ class WhatsAppMessageSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
     def get_body(self, message: Message) -> str:
-        return body_masked(self.context["viewer"], message.body)
+        return message_text(message, viewer=self.context["viewer"])
 
     @extend_schema_field(WhatsAppMediaSerializer(many=True))
     def get_media(self, message: Message) -> list[dict[str, str]]:
@@ -349,14 +329,14 @@ class ConversationsView(APIView):
         ],
         responses={
             200: WhatsAppConversationPageSerializer,
-            403: WhatsAppErrorSerializer,
-            404: WhatsAppErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
         },
         summary="A user's WhatsApp conversations with their messages, newest first",
         description="Emails and phone numbers are masked, in the bodies too, for roles that may "
         "not see personal data.",
     )
-    def get(self, request: Request, user_id: int) -> Response:
+    def get(self, request: AuthedAPIRequest, user_id: int) -> Response:
         if not request.user.has_perm("channels_app.view_conversation"):
             raise PermissionDenied("Your role may not see conversations.")
         tenant = request.user.tenant
@@ -376,7 +356,7 @@ class ConversationsView(APIView):
         context = {"viewer": request.user}
         return Response(
             {
-                "count": paginator.page.paginator.count,
+                "count": paginator.page.paginator.count if paginator.page else 0,
                 "next": paginator.get_next_link(),
                 "previous": paginator.get_previous_link(),
                 "user": WhatsAppUserSerializer(user, context=context).data,

@@ -47,8 +47,8 @@ def test_tenant_admins_cannot_create_or_delete_tenants() -> None:
     assert not {"add_tenant", "delete_tenant"} & codenames
 
 
-def test_monitoring_permissions_reach_roles_created_before_that_app_migrated() -> None:
-    # accounts' data migration runs before monitoring's tables exist; the post_migrate sync
+def test_event_log_permissions_reach_roles_created_before_that_app_migrated() -> None:
+    # accounts' data migration runs before the event log's table exists; the post_migrate sync
     # must still give the read-only role the event log.
     codenames = set(
         Group.objects.get(name="read_only_admin").permissions.values_list("codename", flat=True)

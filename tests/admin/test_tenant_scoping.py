@@ -16,11 +16,10 @@ from accounts.models import Tenant, User, UserPhoneNumber
 from accounts.tenancy import tenant_of
 from agents.models import AgentRun, WalkerAgent
 from channels_app.email.services import preferences_update
+from channels_app.events import EventKind, event_record
 from channels_app.models import BriefRun, Conversation, EmailSend
 from hitl.models import ApprovalLevel, HITLWorkflow, Notification
 from hitl.services import approval_request
-from monitoring.events import event_record
-from monitoring.models import EventKind
 from tests.agents import factories as marketing
 from tests.conftest import TenantPeople
 from tests.factories import MessageFactory, PhoneNumberFactory, UserFactory

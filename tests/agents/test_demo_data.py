@@ -27,7 +27,7 @@ from agents.models import (
     SegmentDay,
 )
 from agents.types import WALKER_AGENT_TYPES
-from monitoring.models import Event, EventKind
+from channels_app.events import Event, EventKind
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from agents.types import AgentMode
 from channels_app.inbound import InboundMessage, message_receive
 from channels_app.models import Conversation, Message, TurnState
 from channels_app.policy import hold_reasons, holding_message
-from channels_app.turns import _claim_next, turns_sweep
+from channels_app.turns import turn_claim_next, turns_sweep
 from tests.factories import ConversationFactory, MessageFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -102,10 +102,10 @@ def test_one_worker_at_a_time_per_conversation() -> None:
     conversation = ConversationFactory()
     first = MessageFactory(conversation=conversation, turn_state=TurnState.PENDING)
     second = MessageFactory(conversation=conversation, turn_state=TurnState.PENDING)
-    assert _claim_next(conversation.pk) == first
-    assert _claim_next(conversation.pk) is None  # first is being answered; second waits
+    assert turn_claim_next(conversation.pk) == first
+    assert turn_claim_next(conversation.pk) is None  # first is being answered; second waits
     Message.objects.filter(pk=first.pk).update(turn_state=TurnState.DONE)
-    assert _claim_next(conversation.pk) == second
+    assert turn_claim_next(conversation.pk) == second
 
 
 @override_settings(TURN_LEASE_SECONDS=60)
@@ -116,7 +116,7 @@ def test_a_dead_workers_claim_is_taken_over_after_the_lease() -> None:
         turn_state=TurnState.CLAIMED,
         claimed_at=timezone.now() - timedelta(seconds=61),
     )
-    assert _claim_next(conversation.pk) == message
+    assert turn_claim_next(conversation.pk) == message
 
 
 @override_settings(TURN_SWEEP_AFTER_SECONDS=120, TURN_LEASE_SECONDS=300)

@@ -32,20 +32,23 @@ ANA = "+442079460958"
 
 
 @pytest.fixture
-def twilio(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTwilio]:
+def twilio() -> Iterator[FakeTwilio]:
     # A transport of its own, whatever the app registered, pointed at this test's fake.
-    monkeypatch.setitem(transports._TRANSPORTS, Channel.WHATSAPP, WhatsAppTransport())
-    with (
-        FakeTwilio() as fake,
-        override_settings(
-            **fake.settings(),
-            PUBLIC_BASE_URL="https://console.example.com",
-            TWILIO_RETRY_BACKOFF_SECONDS=0.01,
-            TWILIO_TEMPLATE_CONTENT_SID="",
-            ENABLE_WHATSAPP=True,
-        ),
-    ):
-        yield fake
+    previous = transports.transport_register(Channel.WHATSAPP, WhatsAppTransport())
+    try:
+        with (
+            FakeTwilio() as fake,
+            override_settings(
+                **fake.settings(),
+                PUBLIC_BASE_URL="https://console.example.com",
+                TWILIO_RETRY_BACKOFF_SECONDS=0.01,
+                TWILIO_TEMPLATE_CONTENT_SID="",
+                ENABLE_WHATSAPP=True,
+            ),
+        ):
+            yield fake
+    finally:
+        transports.transport_register(Channel.WHATSAPP, previous)
 
 
 def client_for(user: User) -> APIClient:

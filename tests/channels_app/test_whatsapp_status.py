@@ -9,8 +9,8 @@ import pytest
 from django.test import Client, override_settings
 from twilio.request_validator import RequestValidator
 
+from channels_app.events import Event, EventKind
 from channels_app.models import Message
-from monitoring.models import Event, EventKind
 from tests.channels_app.fake_twilio import TEST_AUTH_TOKEN
 from tests.factories import MessageFactory
 

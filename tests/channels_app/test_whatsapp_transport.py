@@ -20,8 +20,8 @@ from accounts.models import User
 from accounts.services import phone_number_add
 from channels_app import transports
 from channels_app.models import Conversation, Message
+from channels_app.outbound import message_deliver
 from channels_app.transports import TransportError
-from channels_app.turns import message_deliver
 from channels_app.whatsapp import transport as transport_module
 from channels_app.whatsapp.transport import WhatsAppTransport
 from privacy.models import ChannelConsent
@@ -433,9 +433,13 @@ def test_logs_carry_no_token_body_or_number(
 
 
 @pytest.fixture
-def registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The registry is process-wide: monkeypatch puts back whatever was registered before.
-    monkeypatch.setitem(transports._TRANSPORTS, "whatsapp", WhatsAppTransport())
+def registered() -> Iterator[None]:
+    # The registry is process-wide: put back whatever was registered before.
+    previous = transports.transport_register("whatsapp", WhatsAppTransport())
+    try:
+        yield
+    finally:
+        transports.transport_register("whatsapp", previous)
 
 
 @pytest.mark.usefixtures("registered")

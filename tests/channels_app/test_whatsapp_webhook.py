@@ -20,17 +20,15 @@ from accounts.models import SubscriptionTier, User
 from accounts.services import phone_number_add
 from agents.models import AgentInstance
 from agents.services import agent_instance_update
+from channels_app.events import Event, EventKind
 from channels_app.models import Conversation, Message, TurnState
 from channels_app.tasks import process_turn_task
 from channels_app.whatsapp.checks import whatsapp_check
 from channels_app.whatsapp.services import (
-    EVENT_KEYWORD,
-    EVENT_QUOTA,
     START_REPLY,
     STOP_REPLY,
     UNMAPPED_REPLY,
 )
-from monitoring.models import Event
 from privacy.models import ChannelConsent
 from tests.channels_app.fake_twilio import (
     TEST_AUTH_TOKEN,
@@ -345,7 +343,7 @@ def test_stop_opts_out_confirms_and_then_nothing_is_answered(
     assert confirmation.sender_kind == Message.SenderKind.SYSTEM
     assert confirmation.provider_id == twilio.messages[0].sid
     assert enqueued == []
-    assert Event.objects.filter(kind=EVENT_KEYWORD, message=stop).get().data == {
+    assert Event.objects.filter(kind=EventKind.WHATSAPP_KEYWORD, message=stop).get().data == {
         "keyword": "stop",
         "consent_changed": True,
     }
@@ -446,7 +444,10 @@ def test_over_the_daily_quota_messages_are_kept_and_the_person_told_once(
         "tomorrow (UTC). Your message was saved."
     ]
     assert over.replies.get().metadata == {"system": "quota"}
-    assert Event.objects.filter(kind=EVENT_QUOTA).get().data == {"limit": 100, "count": 101}
+    assert Event.objects.filter(kind=EventKind.WHATSAPP_QUOTA).get().data == {
+        "limit": 100,
+        "count": 101,
+    }
 
     post(inbound("and another", sid=sid(32)))
     assert Message.objects.get(provider_id=sid(32)).turn_state == TurnState.SKIPPED

@@ -20,7 +20,7 @@ from accounts.models import Tenant, User
 from accounts.roles import SUPER_ADMIN
 from agents.models import KeywordRanking
 from channels_app.models import Conversation, Message
-from channels_app.turns import message_deliver
+from channels_app.outbound import message_deliver
 from tests.channels_app.chat.helpers import RECOMMENDATION_QUESTION, demo_tenant, quiet_campaign
 from tests.channels_app.chat.servers import Daphne
 from tests.e2e.conftest import ARTIFACTS, screenshot

@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 
 from channels_app.email.models import EmailEvent, EmailPreferences, EmailSend
 from channels_app.email.sending import brief_send_now, briefs_dispatch
-from monitoring.models import Event
+from channels_app.events import Event
 from tests.email.conftest import Workspace
 
 pytestmark = pytest.mark.django_db

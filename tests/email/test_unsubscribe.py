@@ -16,7 +16,7 @@ from django.utils import timezone
 from channels_app.email.models import EmailPreferences
 from channels_app.email.sending import brief_send_now, briefs_dispatch
 from channels_app.email.tokens import PREFERENCES, UNSUBSCRIBE, token_make
-from monitoring.models import Event
+from channels_app.events import Event
 from tests.email.conftest import Workspace
 
 pytestmark = pytest.mark.django_db

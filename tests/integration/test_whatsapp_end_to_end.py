@@ -180,7 +180,7 @@ def test_outside_the_24_hour_window(live: object, maya: User, twilio: FakeTwilio
         created_at=timezone.now() - timedelta(hours=25)
     )
     # An operator's follow-up a day later: outside the window and no template configured.
-    from channels_app.turns import message_deliver
+    from channels_app.outbound import message_deliver
 
     conversation = Message.objects.filter(direction="inbound").first().conversation
     late = Message.objects.create(

@@ -17,10 +17,10 @@ from accounts import roles
 from accounts.models import SubscriptionTier, Tenant, User, UserPhoneNumber
 from accounts.services import phone_number_lookup
 from agents.models import AgentRun
+from channels_app.events import Event, EventKind
 from channels_app.models import Channel, Conversation, Message
 from hitl.models import Approval
 from hitl.selectors import approvals_awaiting
-from monitoring.models import Event, EventKind
 
 pytestmark = pytest.mark.django_db
 

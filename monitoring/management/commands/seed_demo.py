@@ -29,10 +29,10 @@ from agents.models import (
 )
 from channels_app.demo import demo_conversations_seed
 from channels_app.email.demo import demo_email_seed
+from channels_app.events import Event
 from channels_app.models import Conversation, EmailPreferences, EmailSend, Message
 from hitl.demo import demo_approvals_seed
 from hitl.models import Approval
-from monitoring.models import Event
 
 # Who answers when a demo end user asks for a person, per tenant.
 OPERATORS = {"acme": "manager", "globex": "globex_admin"}
@@ -88,7 +88,7 @@ class Command(BaseCommand):
             tenants=people.tenants, today=timezone.localdate(now), progress=progress
         )
         for user in people.end_users:
-            operator = people.users.get(OPERATORS.get(user.tenant.slug, ""))
+            operator = people.users.get(OPERATORS.get(user.member_tenant.slug, ""))
             created += demo_conversations_seed(
                 user=user, operator=operator, now=now, progress=progress
             )

@@ -18,8 +18,8 @@ from accounts.models import Tenant, User
 from channels_app.chat.protocol import conversation_group
 from channels_app.chat.services import chat_conversation_create
 from channels_app.models import Channel, Conversation, Message, TurnState
+from channels_app.outbound import message_deliver
 from channels_app.tasks import process_turn_task
-from channels_app.turns import message_deliver
 from hitl.models import Approval
 from tests.channels_app.chat.helpers import (
     RECOMMENDATION_QUESTION,

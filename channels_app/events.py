@@ -1,17 +1,24 @@
 """The event log: one row per step of a message's life, and everything else worth counting.
 
-Lower layers (the turn engine, the channels, approvals) write here through
-`monitoring.events.event_record`, which imports nothing from them: the log is a sink, so
-writing to it does not bend the import order. Dashboards read events, not the hot tables.
+It belongs to the conversation core, so every layer at or above it (the turn engine, the
+channels, the console) writes here through `event_record`; the console only reads. `data` holds
+no PII: ids, counts, timings and statuses. Dashboards read events, not the hot tables.
+
+The table keeps the name it had when the log lived in `monitoring`.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.utils import timezone
 
 from accounts.models import Tenant
 from accounts.tenancy import TenantQuerySet
+
+if TYPE_CHECKING:
+    from channels_app.models import Conversation, Message
 
 
 class EventKind(models.TextChoices):
@@ -54,6 +61,8 @@ class Event(models.Model):
     objects = TenantQuerySet.as_manager()
 
     class Meta:
+        app_label = "channels_app"
+        db_table = "monitoring_event"
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["tenant", "-created_at"], name="event_tenant_time"),
@@ -64,3 +73,30 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+def event_record(
+    *,
+    tenant: Tenant,
+    kind: str,
+    conversation: Conversation | None = None,
+    message: Message | None = None,
+    channel: str = "",
+    agent_type: str = "",
+    duration_ms: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    """Write one event. `data` must hold no PII: ids, counts, timings, statuses only."""
+    if conversation is not None:
+        channel = channel or conversation.channel
+        agent_type = agent_type or conversation.current_agent_type
+    return Event.objects.create(
+        tenant=tenant,
+        kind=kind,
+        conversation=conversation,
+        message=message,
+        channel=channel,
+        agent_type=agent_type,
+        duration_ms=duration_ms,
+        data=data or {},
+    )
