@@ -52,7 +52,7 @@ class TenantAdmin(TenantScopedAdminMixin, ModelAdmin):
 
 
 class PhoneNumberMaskMixin:
-    pii_fields = ("phone_number",)
+    pii_fields: tuple[str, ...] = ("phone_number",)
 
     @admin.display(description="phone number")
     def phone_number_masked(self, obj: UserPhoneNumber) -> str:

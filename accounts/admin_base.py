@@ -8,6 +8,7 @@ from typing import Any
 from django.db import models
 from django.http import HttpRequest
 
+from accounts.types import admin_request
 from privacy.masking import can_view_pii
 
 
@@ -93,7 +94,7 @@ class TenantScopedAdminMixin(PIIMaskingAdminMixin):
         form = super().get_form(request, obj, change=change, **kwargs)  # type: ignore[misc]
         if request.user.is_superuser or not _has_tenant_field(self.model):  # type: ignore[attr-defined]
             return form
-        tenant = request.user.tenant
+        tenant = admin_request(request).user.tenant
 
         # A new row belongs to the staff member's tenant, set before validation so that the
         # model's constraints see it.

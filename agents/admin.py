@@ -29,7 +29,8 @@ class AgentInstanceForm(forms.ModelForm):
         fields = ["enabled", "backend", "flow_id"]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         # The definitive check runs again under a lock when saving; this one shows the plan's
         # limit on the form instead of failing the save.
         candidate = copy.copy(self.instance)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -40,6 +40,8 @@ from unfold.widgets import UnfoldAdminFileFieldWidget, UnfoldAdminSelectWidget, 
 
 from accounts.admin_base import TenantScopedAdminMixin, TenantScopedInlineMixin
 from accounts.models import Tenant
+from accounts.tenancy import TenantQuerySet
+from accounts.types import AuthedRequest
 from agents.backends.builtin import audience, paid_ads
 from agents.importers import (
     MAX_BYTES,
@@ -62,7 +64,7 @@ from agents.models import (
 # The same window and alert level as the agents', so the list and the answers agree.
 WINDOW_DAYS = paid_ads.WINDOW_DAYS
 CHURN_ALERT = audience.CHURN_ALERT
-MONEY = DecimalField(max_digits=14, decimal_places=2)
+MONEY: DecimalField = DecimalField(max_digits=14, decimal_places=2)
 ZERO = Value(Decimal("0"), output_field=MONEY)
 
 
@@ -125,7 +127,7 @@ class ImportCSVMixin:
         permissions=["import_csv"],
         icon="upload_file",
     )
-    def import_csv(self, request: HttpRequest) -> HttpResponse:
+    def import_csv(self, request: AuthedRequest) -> HttpResponse:
         user = request.user
         if not user.is_superuser and getattr(user, "tenant", None) is None:
             raise PermissionDenied
@@ -133,7 +135,8 @@ class ImportCSVMixin:
         form = ImportForm(request.POST or None, request.FILES or None, user=user)
         context: dict[str, Any] = {}
         if request.method == "POST" and form.is_valid():
-            tenant = form.cleaned_data.get("tenant") or user.tenant
+            # A superuser's form requires the tenant; anyone else has one (checked above).
+            tenant = cast(Tenant, form.cleaned_data.get("tenant") or user.tenant)
             try:
                 report = marketing_csv_import(
                     tenant=tenant,
@@ -189,7 +192,8 @@ class ParentFilter(admin.SimpleListFilter):
     field: str
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[Any, str]]:
-        parents = self.parent._default_manager.all()
+        # The parents (campaigns, segments) are tenant-owned: their managers are TenantQuerySets.
+        parents = cast(TenantQuerySet, self.parent._default_manager.all())
         if not request.user.is_superuser:
             parents = parents.for_tenant(getattr(request.user, "tenant", None))
         return [(parent.pk, str(parent)) for parent in parents]

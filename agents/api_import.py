@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Tenant
+from accounts.types import AuthedAPIRequest
 from agents.importers import (
     KINDS,
     MAX_BYTES,
@@ -35,7 +36,10 @@ class CSVParser(BaseParser):
 
     media_type = "text/csv"
 
-    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> bytes:
+    # DRF takes whatever a parser returns as request.data; the stubs allow only mappings.
+    def parse(  # type: ignore[override]
+        self, stream: Any, media_type: Any = None, parser_context: Any = None
+    ) -> bytes:
         return stream.read(MAX_BYTES + 1)
 
 
@@ -102,7 +106,9 @@ class ImportErrorFieldsSerializer(serializers.Serializer):
 class ImportErrorSerializer(serializers.Serializer):
     error = serializers.CharField()
     detail = serializers.CharField()
-    fields = ImportErrorFieldsSerializer(required=False)
+    # The serializer metaclass takes declared fields off the class, so this field does not
+    # shadow Serializer.fields at run time; the stubs cannot see that.
+    fields = ImportErrorFieldsSerializer(required=False)  # type: ignore[assignment]
 
 
 class MarketingDataImportView(APIView):
@@ -174,7 +180,7 @@ class MarketingDataImportView(APIView):
             413: OpenApiResponse(ImportErrorSerializer, description="Over the size or row limit."),
         },
     )
-    def post(self, request: Request, kind: str) -> Response:
+    def post(self, request: AuthedAPIRequest, kind: str) -> Response:
         if kind not in KINDS:
             raise NotFound(f"No import for '{kind}'. Kinds: {', '.join(KINDS)}.")
         tenant = self._tenant(request)
@@ -195,7 +201,7 @@ class MarketingDataImportView(APIView):
             )
         return Response(ImportReportSerializer(report.as_dict()).data)
 
-    def _tenant(self, request: Request) -> Tenant:
+    def _tenant(self, request: AuthedAPIRequest) -> Tenant:
         user = request.user
         slug = request.query_params.get("tenant", "")
         if user.is_superuser:

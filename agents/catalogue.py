@@ -3,7 +3,12 @@ nothing else does."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from agents.types import AgentType
+
+if TYPE_CHECKING:
+    from agents.models import WalkerAgent
 
 CATALOGUE: list[dict[str, object]] = [
     {
@@ -70,8 +75,9 @@ CATALOGUE: list[dict[str, object]] = [
 ]
 
 
-def catalogue_write(walker_agent_model: type) -> None:
-    """Make the WalkerAgent rows say what CATALOGUE says (idempotent)."""
+def catalogue_write(walker_agent_model: type[WalkerAgent]) -> None:
+    """Make the WalkerAgent rows say what CATALOGUE says (idempotent). The migrations pass
+    their historical WalkerAgent, which has the same fields."""
     for entry in CATALOGUE:
         fields = {key: value for key, value in entry.items() if key != "agent_type"}
         walker_agent_model.objects.update_or_create(

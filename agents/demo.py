@@ -48,7 +48,7 @@ Progress = Callable[[str], None]
 HISTORY_DAYS = 60
 CENTS = Decimal("0.01")
 # Cost per thousand impressions, by platform: search and LinkedIn are dear, TikTok cheap.
-CPM = {
+CPM: dict[str, float] = {
     Platform.META: 11.0,
     Platform.TIKTOK: 6.5,
     Platform.GOOGLE_ADS: 38.0,
@@ -535,20 +535,20 @@ class Seeder:
         domain = self.business.domain
         have_pages = set(PageTraffic.objects.filter(tenant=self.tenant).values_list("url", "date"))
         pages = []
-        for plan in self.business.pages:
-            url = f"{domain}{plan.path}"
+        for page in self.business.pages:
+            url = f"{domain}{page.path}"
             for index, day in enumerate(self.days):
                 weekly = self.business.week[day.weekday()]
                 sessions = _whole(
                     rng,
-                    plan.sessions
-                    * _along((1.0, plan.growth), self.progress_of(index))
+                    page.sessions
+                    * _along((1.0, page.growth), self.progress_of(index))
                     * weekly
                     * rng.uniform(0.88, 1.12),
                 )
-                organic = min(_whole(rng, sessions * plan.organic_share * rng.uniform(0.95, 1.05)),
+                organic = min(_whole(rng, sessions * page.organic_share * rng.uniform(0.95, 1.05)),
                               sessions)  # fmt: skip
-                conversions = _whole(rng, sessions * plan.conversion_rate * rng.uniform(0.7, 1.3))
+                conversions = _whole(rng, sessions * page.conversion_rate * rng.uniform(0.7, 1.3))
                 if (url, day) not in have_pages:
                     pages.append(
                         PageTraffic(

@@ -47,7 +47,7 @@ import re
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date
-from typing import IO, Any, Generic, TypeVar
+from typing import IO, Any, Generic, TypeVar, cast
 
 from django import forms
 from django.core import validators
@@ -174,6 +174,7 @@ class ChoiceColumn(forms.ChoiceField):
             {"invalid_choice": f"'%(value)s' is not one of: {values}."},
         )
         super().__init__(choices=choices, **kwargs)
+        self.values = tuple(value for value, _ in choices)
         self.lookup = {_squash(value): value for value, _ in choices}
         self.lookup.update({_squash(str(label)): value for value, label in choices})
         self.lookup.update({_squash(alias): value for alias, value in (aliases or {}).items()})
@@ -184,8 +185,9 @@ class ChoiceColumn(forms.ChoiceField):
 
 
 def _model_field(model: type[models.Model], name: str, **kwargs: Any) -> forms.Field:
-    model_field = model._meta.get_field(name)
-    form_field = model_field.formfield(**kwargs)
+    # The formats name concrete columns, none of them automatic: each has a form field.
+    model_field = cast(models.Field, model._meta.get_field(name))
+    form_field = cast(forms.Field, model_field.formfield(**kwargs))
     # The form field checks lengths and digits; the model's own validators (position 1 to 100,
     # money >= 0, the database's integer range) are added, without repeating one it has.
     form_field.validators = [
@@ -248,7 +250,7 @@ def _describe(name: str, form_field: forms.Field) -> Column:
 def _column(name: str, form_field: forms.Field) -> Column:
     required = form_field.required
     if isinstance(form_field, ChoiceColumn):
-        values = tuple(str(value) for value, _ in form_field.choices)
+        values = form_field.values
         return Column(name, required, "choice", f"one of {', '.join(values)}", values)
     if isinstance(form_field, forms.DateTimeField):
         return Column(name, required, "datetime", "ISO 8601 date or date-time (UTC if no offset)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Max, Sum
 
@@ -74,13 +75,13 @@ def latest_ad_day(tenant: Tenant) -> date | None:
     return CampaignDay.objects.for_tenant(tenant).aggregate(d=Max("date"))["d"]
 
 
-def _stats(rows: dict[str, object]) -> AdStats:
+def _stats(rows: dict[str, Any]) -> AdStats:
     return AdStats(
-        spend=rows["spend"] or ZERO,  # type: ignore[arg-type]
-        revenue=rows["revenue"] or ZERO,  # type: ignore[arg-type]
-        impressions=rows["impressions"] or 0,  # type: ignore[arg-type]
-        clicks=rows["clicks"] or 0,  # type: ignore[arg-type]
-        conversions=rows["conversions"] or 0,  # type: ignore[arg-type]
+        spend=rows["spend"] or ZERO,
+        revenue=rows["revenue"] or ZERO,
+        impressions=rows["impressions"] or 0,
+        clicks=rows["clicks"] or 0,
+        conversions=rows["conversions"] or 0,
     )
 
 
@@ -158,7 +159,7 @@ def keyword_positions(tenant: Tenant, day: date) -> dict[str, KeywordRanking]:
     return {row.keyword: row for row in KeywordRanking.objects.for_tenant(tenant).filter(date=day)}
 
 
-def page_sessions(tenant: Tenant, window: Window) -> list[dict[str, object]]:
+def page_sessions(tenant: Tenant, window: Window) -> list[dict[str, Any]]:
     return list(
         PageTraffic.objects.for_tenant(tenant)
         .filter(date__range=(window.start, window.end))

@@ -17,7 +17,9 @@ def actions_needing_approval(
 ) -> list[ProposedAction]:
     """The actions a person must approve: hitl's risk score and the tenant's mode decide (the
     rest are auto-approved and carried out)."""
-    share = rejection_share(requester) if actions else None
+    if not actions:
+        return []
+    share = rejection_share(requester)
     return [
         action
         for action in actions

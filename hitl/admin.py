@@ -28,6 +28,7 @@ from accounts.admin_base import (
     TenantScopedAdminMixin,
     TenantScopedInlineMixin,
 )
+from accounts.types import AuthedRequest, admin_request
 from hitl.admin_views import (
     DECISION_FORMS,
     ApproveForm,
@@ -56,13 +57,13 @@ from hitl.notifications import notification_mark_read
 from hitl.selectors import approvals_awaiting, queue_summary
 from hitl.services import DecisionRefused
 
-RISK_COLOURS = {
+RISK_COLOURS: dict[str, str] = {
     RiskLevel.LOW: "success",
     RiskLevel.MEDIUM: "info",
     RiskLevel.HIGH: "warning",
     RiskLevel.CRITICAL: "danger",
 }
-STATUS_COLOURS = {
+STATUS_COLOURS: dict[str, str] = {
     Approval.Status.PENDING: "info",
     Approval.Status.ESCALATED: "warning",
     Approval.Status.APPROVED: "success",
@@ -73,9 +74,10 @@ STATUS_COLOURS = {
 }
 TIME_LEFT_COLOURS = {"overdue": "danger", "soon": "warning", "ok": "info"}
 
-# Approvers land on the queue instead of the index.
+# Approvers land on the queue instead of the index. (A deliberate monkeypatch: the landing may
+# answer a redirect where the index answers a TemplateResponse.)
 if not getattr(admin.site.index, "queue_landing", False):
-    admin.site.index = queue_landing(admin.site.index)  # type: ignore[method-assign]
+    admin.site.index = queue_landing(admin.site.index)  # type: ignore[method-assign,assignment]
 
 
 class OpenStatusFilter(admin.SimpleListFilter):
@@ -125,7 +127,8 @@ class AwaitingFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "me":
-            return queryset.filter(pk__in=approvals_awaiting(request.user).values("pk"))
+            awaiting = approvals_awaiting(admin_request(request).user)
+            return queryset.filter(pk__in=awaiting.values("pk"))
         return queryset
 
 
@@ -217,15 +220,16 @@ class ApprovalAdmin(ReadOnlyAdminMixin, TenantScopedAdminMixin, ModelAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
+        user = admin_request(request).user
         summary = None
-        if request.user.tenant_id:
+        if user.tenant_id:
             # Overdue by the clock, not only what the SLA sweep has flagged yet.
             overdue = (
-                Approval.objects.for_tenant(request.user.tenant)
+                Approval.objects.for_tenant(user.tenant)
                 .filter(status__in=OPEN_STATUSES, sla_deadline__lt=timezone.now())
                 .count()
             )
-            summary = {**queue_summary(user=request.user), "overdue": overdue}
+            summary = {**queue_summary(user=user), "overdue": overdue}
         context = {
             "title": "Approval queue",
             "queue_summary": summary,
@@ -246,10 +250,10 @@ class ApprovalAdmin(ReadOnlyAdminMixin, TenantScopedAdminMixin, ModelAdmin):
         obj: Approval | None = None,
     ) -> HttpResponse:
         if obj is not None:
-            context.update(self._explainer_context(request, obj))
+            context.update(self._explainer_context(admin_request(request), obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def _explainer_context(self, request: HttpRequest, approval: Approval) -> dict[str, Any]:
+    def _explainer_context(self, request: AuthedRequest, approval: Approval) -> dict[str, Any]:
         explainer = approval_explain(approval=approval, viewer=request.user)
         # A platform operator outside the tenant may read it but never decides for the tenant.
         can_decide = explainer["can_decide"] and request.user.tenant_id == approval.tenant_id
@@ -282,7 +286,7 @@ class ApprovalAdmin(ReadOnlyAdminMixin, TenantScopedAdminMixin, ModelAdmin):
         ]
 
     @method_decorator(require_POST)
-    def decide_view(self, request: HttpRequest, object_id: str, verb: str) -> HttpResponse:
+    def decide_view(self, request: AuthedRequest, object_id: str, verb: str) -> HttpResponse:
         """One decision, by the services: the outcome or the refusal comes back as a message on
         the approval's page."""
         form_class = DECISION_FORMS.get(verb)
@@ -316,7 +320,9 @@ def _form_errors(form: forms.Form) -> str:
     parts = []
     for name, errors in form.errors.items():
         field = form.fields.get(name)
-        parts.append(f"{field.label}: {' '.join(errors)}" if field else " ".join(errors))
+        # ErrorList yields each error's message (a str); the stubs say ValidationError too.
+        text = " ".join(str(error) for error in errors)
+        parts.append(f"{field.label}: {text}" if field else text)
     return " ".join(parts)
 
 
@@ -338,7 +344,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, TenantScopedAdminMixin, ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         # Everyone's own, platform operators included: nobody reads another's notifications.
-        return super().get_queryset(request).filter(recipient=request.user)
+        return super().get_queryset(request).filter(recipient=admin_request(request).user)
 
     @display(description="Notification")
     def title_link(self, notification: Notification) -> Any:
@@ -364,7 +370,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, TenantScopedAdminMixin, ModelAdmin):
         return ("read", "Read") if notification.read_at else ("unread", "Unread")
 
     @action(description="Mark as read")
-    def mark_read(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def mark_read(self, request: AuthedRequest, queryset: QuerySet) -> None:
         count = notification_mark_read(
             user=request.user, ids=list(queryset.values_list("pk", flat=True))
         )
@@ -373,7 +379,8 @@ class NotificationAdmin(ReadOnlyAdminMixin, TenantScopedAdminMixin, ModelAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        unread = Notification.objects.filter(recipient=request.user, read_at__isnull=True).count()
+        user = admin_request(request).user
+        unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
         context = {"title": f"Notifications ({unread} unread)", **(extra_context or {})}
         return super().changelist_view(request, context)
 
@@ -387,7 +394,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, TenantScopedAdminMixin, ModelAdmin):
             *super().get_urls(),
         ]
 
-    def open_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def open_view(self, request: AuthedRequest, object_id: str) -> HttpResponse:
         notification = self.get_object(request, unquote(object_id))
         if notification is None or not self.has_view_permission(request, notification):
             self.message_user(request, "No such notification.", messages.ERROR)

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any, TypedDict
 
 from django.db import transaction
 
@@ -28,11 +29,22 @@ REJECTIONS = [
 ]
 
 
+class _Ask(TypedDict):
+    """What the demo queue asks approval_request() for."""
+
+    action_type: str
+    title: str
+    action_data: dict[str, Any]
+    estimated_cost: Decimal
+    estimated_reach: int
+    requested_by_agent: str
+
+
 def _queue(tenant: Tenant, requester: User | None) -> int:
     campaigns = list(Campaign.objects.for_tenant(tenant).filter(status="active")[:3])
     segment = AudienceSegment.objects.for_tenant(tenant).first()
     content = ContentItem.objects.for_tenant(tenant).filter(status="scheduled").first()
-    asks = []
+    asks: list[_Ask] = []
     for campaign, factor, cost, reach in zip(
         campaigns,
         (Decimal("1.5"), Decimal("3"), Decimal("1.2")),

@@ -4,10 +4,12 @@ their own channel through the registry."""
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -35,8 +37,12 @@ SUBJECTS = {
 
 def approvers_of(approval: Approval) -> list[User]:
     """The people who may decide the approval now."""
-    users = get_users_with_perms(
-        approval, only_with_perms_in=["decide_approval"], with_group_users=False
+    # Without attach_perms, guardian answers a queryset of users (its annotation says less).
+    users = cast(
+        "QuerySet[User]",
+        get_users_with_perms(
+            approval, only_with_perms_in=["decide_approval"], with_group_users=False
+        ),
     )
     return list(users.filter(is_active=True, is_deleted=False, tenant_id=approval.tenant_id))
 
@@ -120,7 +126,9 @@ def notification_mark_read(*, user: User, ids: list[int] | None = None) -> int:
 
 
 def outcome_text(approval: Approval) -> str:
-    what = approval.title or approval.get_action_type_display()
+    # action_type has no choices, so no get_action_type_display(): named as approval_request()
+    # names an untitled request.
+    what = approval.title or approval.action_type.replace("_", " ").capitalize()
     if approval.is_held_reply:
         return "A teammate reviewed my last answer and will follow up with you here."
     if approval.status == Approval.Status.REJECTED:

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from unfold.admin import ModelAdmin
 
 from accounts.admin_base import ReadOnlyAdminMixin
+from accounts.types import admin_request
 
 admin.site.unregister(LogEntry)
 
@@ -20,7 +21,8 @@ class AuditLogEntryAdmin(ReadOnlyAdminMixin, AuditlogLogEntryAdmin, ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)
-        if request.user.is_superuser:
+        user = admin_request(request).user
+        if user.is_superuser:
             return queryset
         # Each audited model stamps its tenant into additional_data (get_additional_data).
-        return queryset.filter(additional_data__tenant_id=request.user.tenant_id)
+        return queryset.filter(additional_data__tenant_id=user.tenant_id)

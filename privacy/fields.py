@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import encrypted_model_fields.fields as library
 from django.conf import settings
@@ -25,14 +25,20 @@ from privacy.normalize import normalize_email, normalize_phone
 
 ALLOWED_LOOKUPS = frozenset({"isnull"})
 
+if TYPE_CHECKING:
+    # The mixin only ever sits on model fields; the library itself ships no types.
+    _FieldBase = models.Field[Any, Any]
+else:
+    _FieldBase = object
 
-class EncryptedFieldMixin:
+
+class EncryptedFieldMixin(_FieldBase):
     # Placed before the library's EncryptedMixin in the MRO; `super(library.EncryptedMixin, ...)`
     # skips the library's own crypto and reaches the plain Django field underneath.
     def get_lookup(self, lookup_name: str) -> Any:
         if lookup_name not in ALLOWED_LOOKUPS:
             return None
-        return super().get_lookup(lookup_name)  # type: ignore[misc]
+        return super().get_lookup(lookup_name)
 
     def to_python(self, value: Any) -> Any:
         # Values reaching to_python are plaintext (forms, fixtures); the database's go through
@@ -47,7 +53,7 @@ class EncryptedFieldMixin:
     def get_db_prep_save(self, value: Any, connection: Any) -> Any:
         if hasattr(value, "as_sql"):
             return value
-        value = models.Field.get_db_prep_save(self, value, connection)  # type: ignore[arg-type]
+        value = models.Field.get_db_prep_save(self, value, connection)
         if value is None:
             return None
         return crypto.encrypt(str(value))

@@ -58,6 +58,10 @@ export PG_BIN
 as_pg "$PG_BIN/createdb" -h 127.0.0.1 -p "$pg_port" -U engarde engarde
 
 .venv/bin/ruff check .
+# Type check (config and the packages checked: pyproject.toml's [tool.mypy]).
+.venv/bin/mypy
+# The apps' one-way layers (pyproject.toml's [tool.importlinter]).
+.venv/bin/lint-imports --no-cache
 .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null || {
   echo "Models changed without a migration: run manage.py makemigrations." >&2; exit 1; }
 # pytest-asyncio and Playwright's sync API each run an event loop: browser tests go last, alone.

@@ -86,7 +86,8 @@ class AgentResult:
 
 
 class Backend(Protocol):
-    kind: str
+    @property
+    def kind(self) -> str: ...
 
     def run(self, agent: WalkerAgent, message: str, context: AgentContext) -> AgentResult: ...
 

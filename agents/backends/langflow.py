@@ -60,7 +60,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeGuard
 
 import requests
 import urllib3
@@ -469,11 +469,11 @@ def _whole(value: Any) -> int | None:
     return None
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _nonblank(value: Any) -> bool:
+def _nonblank(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and bool(value.strip())
 
 

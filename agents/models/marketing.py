@@ -7,6 +7,7 @@ be traced to rows.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypedDict
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -15,7 +16,13 @@ from django.db.models import F, Q
 from accounts.models import Tenant
 from accounts.tenancy import TenantQuerySet
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+
+class DecimalPlaces(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: DecimalPlaces = {"max_digits": 14, "decimal_places": 2}
 NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
 
 

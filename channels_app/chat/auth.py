@@ -27,7 +27,7 @@ def _user_for(header: bytes) -> Any:
 
 
 class TokenAuthMiddleware(BaseMiddleware):
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
         header = dict(scope.get("headers", [])).get(b"authorization")
         if header is not None:
             scope = {**scope, "user": await _user_for(header)}

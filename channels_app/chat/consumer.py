@@ -106,13 +106,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if not settings.ENABLE_CHAT:
             await self.close(code=CLOSE_DISABLED)
             return
-        user = self.scope.get("user")
-        if (
-            user is None
-            or not user.is_authenticated
-            or not user.is_active
-            or user.tenant_id is None
-        ):
+        # The auth middlewares leave a User (perhaps a lazy one), an AnonymousUser or nothing:
+        # more than the stubs' scope type says, so checked from `object`.
+        user: object = self.scope.get("user")
+        if not isinstance(user, User) or not user.is_active or user.tenant_id is None:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user = user
@@ -135,7 +132,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     # Receiving
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
         try:
             await self._receive(text_data, bytes_data)
         except FrameError as error:
@@ -159,7 +158,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             raise FrameError(p.error_frame("invalid", "A frame is a JSON object."))
         event = content.get("event")
         serializer_class = FRAMES.get(event) if isinstance(event, str) else None
-        if serializer_class is None:
+        if not isinstance(event, str) or serializer_class is None:
             raise FrameError(
                 p.error_frame(
                     "unknown_event",

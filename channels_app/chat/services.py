@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Tenant, User
 from agents.models import AgentInstance
 from agents.types import WALKER_AGENT_TYPES
 from channels_app.chat.protocol import provider_id_for
@@ -58,6 +59,11 @@ class RateLimited(ChatError):
         self.retry_after = retry_after
 
 
+def _tenant(user: User) -> Tenant:
+    # Only people of a tenant reach the chat: the socket refuses others, the API has HasTenant.
+    return cast(Tenant, user.tenant)
+
+
 def _owned(user: User, conversation_id: int) -> Conversation:
     conversation = conversation_get(user=user, conversation_id=conversation_id)
     if conversation is None:
@@ -83,7 +89,7 @@ def chat_conversation_create(*, user: User, agent_type: str) -> Conversation:
     agent_check(user=user, agent_type=agent_type)
     now = timezone.now()
     return Conversation.objects.create(
-        tenant=user.tenant,
+        tenant=_tenant(user),
         user=user,
         channel=Channel.CHAT,
         current_agent_type=agent_type,
@@ -144,7 +150,7 @@ def chat_message_receive(
         conversation = _owned(user, conversation_id)
     result = message_receive(
         InboundMessage(
-            tenant=user.tenant,
+            tenant=_tenant(user),
             user=user,
             channel=Channel.CHAT,
             provider_id=provider_id,

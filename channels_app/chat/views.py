@@ -7,12 +7,12 @@ origin) is the second line: even markup that slipped through could not run.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 
@@ -33,7 +33,10 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-def _secured(response: HttpResponse) -> HttpResponse:
+_Response = TypeVar("_Response", bound=HttpResponseBase)
+
+
+def _secured(response: _Response) -> _Response:
     response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response["Referrer-Policy"] = "same-origin"
     return response
@@ -66,7 +69,7 @@ class ChatLoginView(auth_views.LoginView):
     template_name = "chat/login.html"
     redirect_authenticated_user = True
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         _require_enabled()
         return _secured(super().dispatch(request, *args, **kwargs))
 
@@ -75,4 +78,4 @@ class ChatLoginView(auth_views.LoginView):
 
 
 class ChatLogoutView(auth_views.LogoutView):
-    next_page = reverse_lazy("chat:login")
+    next_page = "chat:login"  # a URL name: resolve_url() reverses it

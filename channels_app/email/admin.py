@@ -18,6 +18,7 @@ from unfold.admin import ModelAdmin, TabularInline
 
 from accounts.admin_base import ReadOnlyAdminMixin, TenantScopedAdminMixin
 from accounts.models import User
+from accounts.types import AuthedRequest
 from channels_app.email import schedule
 from channels_app.email.models import BriefRun, EmailEvent, EmailPreferences, EmailSend
 from channels_app.email.selectors import engagement_by_day
@@ -99,7 +100,7 @@ class EmailPreferencesAdmin(TenantScopedAdminMixin, ModelAdmin):
             *super().get_urls(),
         ]
 
-    def _person(self, request: HttpRequest, user_id: int) -> User:
+    def _person(self, request: AuthedRequest, user_id: int) -> User:
         if not self.has_view_permission(request):
             raise PermissionDenied
         people = User.objects.select_related("tenant").filter(tenant__isnull=False)
@@ -110,7 +111,7 @@ class EmailPreferencesAdmin(TenantScopedAdminMixin, ModelAdmin):
             raise Http404("No such person in your workspace.")
         return user
 
-    def preview_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+    def preview_view(self, request: AuthedRequest, user_id: int) -> HttpResponse:
         """Today's brief of anyone of the workspace, as it would go out now. Nothing is sent."""
         person = self._person(request, user_id)
         brief, rendered = brief_preview(user=person, now=timezone.now())
@@ -127,7 +128,7 @@ class EmailPreferencesAdmin(TenantScopedAdminMixin, ModelAdmin):
         }
         return TemplateResponse(request, "emails/admin/preview.html", context)
 
-    def preview_html_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+    def preview_html_view(self, request: AuthedRequest, user_id: int) -> HttpResponse:
         person = self._person(request, user_id)
         _brief, rendered = brief_preview(user=person, now=timezone.now())
         return HttpResponse(rendered.html)

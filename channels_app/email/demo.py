@@ -11,6 +11,7 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
+from typing import cast
 
 from accounts.models import User
 from agents.backends.builtin.common import day
@@ -52,9 +53,9 @@ def demo_email_seed(
         )
         created["email preferences"] += 1
     for username in PREFERENCES:
-        user = users.get(username)
-        if user is not None:
-            created["email sends"] += _history(user, now)
+        person = users.get(username)
+        if person is not None:
+            created["email sends"] += _history(person, now)
     if created:
         progress(
             f"  email: {created['email preferences']} preferences, {created['email sends']} sends"
@@ -70,15 +71,18 @@ def _history(user: User, now: datetime) -> int:
             "brief_date", flat=True
         )
     )
+    # Briefs go to tenant staff only: the demo users with preferences all have a tenant.
+    tenant_id = cast(int, user.tenant_id)
     sends = []
-    at = now - timedelta(days=HISTORY_DAYS)
-    while (at := schedule.next_occurrence(preferences, after=at)) is not None and at < now:
+    after = now - timedelta(days=HISTORY_DAYS)
+    while (at := schedule.next_occurrence(preferences, after=after)) is not None and at < now:
+        after = at
         brief_date = schedule.brief_date_of(preferences, at)
         opened, clicked, bounced = rng.random(), rng.random(), rng.random()
         if brief_date in recorded:
             continue
         send = EmailSend(
-            tenant_id=user.tenant_id,
+            tenant_id=tenant_id,
             user=user,
             kind=EmailSend.Kind.DAILY_BRIEF,
             template="daily_brief",

@@ -5,7 +5,7 @@ preferences form. The signed token in the link is the only credential."""
 from __future__ import annotations
 
 import zoneinfo
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
@@ -86,7 +86,9 @@ class PreferencesForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [(z, z) for z in sorted(zoneinfo.available_timezones())]
+        # The form's copy of the ChoiceField declared above.
+        time_zone = cast(forms.ChoiceField, self.fields["time_zone"])
+        time_zone.choices = [(z, z) for z in sorted(zoneinfo.available_timezones())]
 
 
 FIELDS = list(PreferencesForm.base_fields)
@@ -108,7 +110,11 @@ def preferences_page(request: HttpRequest) -> HttpResponse:
                 current = preferences_update(user=user, now=timezone.now(), **form.cleaned_data)
                 saved = True
             except forms.ValidationError as exc:
-                errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+                errors: dict[str | None, list[str]]
+                if hasattr(exc, "error_dict"):
+                    errors = dict(exc.message_dict.items())
+                else:
+                    errors = {None: exc.messages}
                 for field, messages in errors.items():
                     form.add_error(field if field in form.fields else None, messages)
     else:

@@ -21,7 +21,7 @@ def briefs_dispatch_task() -> int:
     max_retries=5,
 )
 def briefs_batch_task(
-    run_id: int, items: list[list[object]], attempt: int = 0, batch: str = ""
+    run_id: int, items: list[list[int | str]], attempt: int = 0, batch: str = ""
 ) -> int:
     """Send a batch of one run's briefs. Safe to run twice: each brief is claimed, and the
     batch is counted once."""

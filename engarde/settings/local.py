@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engarde.settings.base import *  # noqa: F403
-from engarde.settings.base import derived_keys, env
+from engarde.settings.base import ANYMAIL, EMAIL_ESP, derived_keys, env
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="engarde-local-development-key-not-for-production")
@@ -15,5 +15,5 @@ STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
 # Without an ESP account, the embedded console prints its emails instead of failing to send them.
-if EMAIL_ESP == "sendgrid" and "SENDGRID_API_KEY" not in ANYMAIL:  # noqa: F405
+if EMAIL_ESP == "sendgrid" and "SENDGRID_API_KEY" not in ANYMAIL:
     EMAIL_ESP, EMAIL_BACKUP_ESP = "console", ""

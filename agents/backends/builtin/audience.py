@@ -3,8 +3,9 @@ and the exports a win-back campaign needs."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import cast
 
 from accounts.models import Tenant
 from agents import selectors
@@ -34,8 +35,13 @@ def _churn(row: SegmentDay) -> str:
     return percent(row.churn_risk * 100)
 
 
+def _latest_day(tenant: Tenant) -> date:
+    # The skills run only once answer() has found segment rows, so there is a latest day.
+    return cast(date, selectors.latest_segment_day(tenant))
+
+
 def _snapshots(tenant: Tenant) -> tuple[dict[str, SegmentDay], dict[str, SegmentDay]]:
-    end = selectors.latest_segment_day(tenant)
+    end = _latest_day(tenant)
     return (
         selectors.segments_on(tenant, end),
         selectors.segments_on(tenant, end - timedelta(days=COMPARE_DAYS)),
@@ -45,7 +51,7 @@ def _snapshots(tenant: Tenant) -> tuple[dict[str, SegmentDay], dict[str, Segment
 def overview(tenant: Tenant, message: str, segment: str | None) -> Answer:
     now, before = _snapshots(tenant)
     rows = [now[segment]] if segment else sorted(now.values(), key=lambda r: -r.size)
-    end = selectors.latest_segment_day(tenant)
+    end = _latest_day(tenant)
     lines = [f"Segments on {day(end)}, against {COMPARE_DAYS} days earlier:"]
     for row in rows:
         line = (

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 
 from accounts.models import Tenant
 from agents import selectors
@@ -43,6 +44,12 @@ def _recent(tenant: Tenant) -> tuple[list[ContentItem], date | None]:
     return selectors.published_content(tenant, since=since), since
 
 
+def _recent_since(tenant: Tenant) -> tuple[list[ContentItem], date]:
+    items, since = _recent(tenant)
+    # The skills run only once answer() has found published content, so the window has a start.
+    return items, cast(date, since)
+
+
 def _by_topic(items: list[ContentItem]) -> list[tuple[str, Decimal, int]]:
     groups: dict[str, list[ContentItem]] = defaultdict(list)
     for item in items:
@@ -57,15 +64,20 @@ def _by_topic(items: list[ContentItem]) -> list[tuple[str, Decimal, int]]:
 
 
 def top_content(tenant: Tenant, message: str) -> Answer:
-    items, since = _recent(tenant)
+    items, since = _recent_since(tenant)
     rated = sorted(
-        ((item, engagement_rate([item])) for item in items if item.impressions),
-        key=lambda pair: (-pair[1], pair[0].title),  # type: ignore[operator]
+        (
+            (item, rate)
+            for item in items
+            if item.impressions and (rate := engagement_rate([item])) is not None
+        ),
+        key=lambda pair: (-pair[1], pair[0].title),
     )[:SHOWN]
     overall = engagement_rate(items)
     lines = [
         f"{count(len(items))} pieces published since {day(since)}, "
-        f"{percent(overall)} average engagement. Best:"
+        # No impressions at all: 0%, as by_format() says.
+        f"{percent(overall or 0)} average engagement. Best:"
     ]
     lines += [
         f"- {item.title} ({item.get_kind_display()}, {item.channel}): {percent(rate)} of "
@@ -76,7 +88,7 @@ def top_content(tenant: Tenant, message: str) -> Answer:
 
 
 def by_format(tenant: Tenant, message: str) -> Answer:
-    items, since = _recent(tenant)
+    items, since = _recent_since(tenant)
     groups: dict[str, list[ContentItem]] = defaultdict(list)
     for item in items:
         groups[item.get_kind_display()].append(item)
@@ -90,7 +102,7 @@ def by_format(tenant: Tenant, message: str) -> Answer:
 
 
 def ideas(tenant: Tenant, message: str) -> Answer:
-    items, since = _recent(tenant)
+    items, since = _recent_since(tenant)
     topics = _by_topic(items)[:SHOWN]
     if not topics:
         return Answer("I need published content with topics to suggest what to write next.")

@@ -3,7 +3,9 @@ the numbers call for."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, cast
 
 from accounts.models import Tenant
 from agents import selectors
@@ -56,6 +58,11 @@ def detect_platform(message: str) -> str | None:
     return None
 
 
+def _latest_day(tenant: Tenant) -> date:
+    # The skills run only once answer() has found campaign days, so there is a latest day.
+    return cast(date, selectors.latest_ad_day(tenant))
+
+
 def _scope_label(platform: str | None, campaign: Campaign | None) -> str:
     if campaign:
         return f"{campaign.name} ({campaign.get_platform_display()})"
@@ -67,7 +74,7 @@ def _scope_label(platform: str | None, campaign: Campaign | None) -> str:
 def performance(
     tenant: Tenant, message: str, platform: str | None, campaign: Campaign | None
 ) -> Answer:
-    end = selectors.latest_ad_day(tenant)
+    end = _latest_day(tenant)
     window = selectors.window_ending(end, WINDOW_DAYS)
     now = selectors.ad_stats(tenant=tenant, window=window, platform=platform, campaign=campaign)
     before = selectors.ad_stats(
@@ -76,7 +83,7 @@ def performance(
     label = _scope_label(platform, campaign)
     if not now.spend:
         return Answer(f"{label}: no spend in the last {WINDOW_DAYS} days.", {"spend": now.spend})
-    figures = {"spend": now.spend, "revenue": now.revenue, "roas": now.roas}
+    figures: dict[str, Any] = {"spend": now.spend, "revenue": now.revenue, "roas": now.roas}
     lines = [
         f"{label}, last {WINDOW_DAYS} days ({day(window.start)} to {day(window.end)}): "
         f"spend {money(now.spend)}, revenue {money(now.revenue)}, ROAS {ratio(now.roas)}."
@@ -84,13 +91,19 @@ def performance(
     if before.roas is not None and now.roas is not None:
         trend = percent_change(now.roas, before.roas)
         figures.update(previous_roas=before.roas, roas_change=trend)
-        direction = "up" if trend and trend > 0 else "down" if trend and trend < 0 else "flat"
-        lines.append(
-            f"ROAS is {direction} from {ratio(before.roas)} the week before ({change(trend)})."
-        )
-    if now.conversions:
-        figures.update(conversions=now.conversions, cpa=now.cpa)
-        lines.append(f"{count(now.conversions)} conversions at {money(now.cpa)} each.")
+        if trend is None:
+            # From a ROAS of zero there is no percentage change to state.
+            direction = "up" if now.roas > 0 else "flat"
+            lines.append(f"ROAS is {direction} from {ratio(before.roas)} the week before.")
+        else:
+            direction = "up" if trend > 0 else "down" if trend < 0 else "flat"
+            lines.append(
+                f"ROAS is {direction} from {ratio(before.roas)} the week before ({change(trend)})."
+            )
+    # The cost per acquisition exists exactly when there are conversions.
+    if now.conversions and (cpa := now.cpa) is not None:
+        figures.update(conversions=now.conversions, cpa=cpa)
+        lines.append(f"{count(now.conversions)} conversions at {money(cpa)} each.")
     by_campaign = selectors.ad_stats_by_campaign(tenant=tenant, window=window, platform=platform)
     listed = selectors.campaigns(tenant, platform)
     if campaign is None:
@@ -118,7 +131,7 @@ def _ranked(
 
 
 def pacing(tenant: Tenant, message: str, platform: str | None, campaign: Campaign | None) -> Answer:
-    end = selectors.latest_ad_day(tenant)
+    end = _latest_day(tenant)
     spent = selectors.spend_on(tenant, end)
     active = [
         c
@@ -150,7 +163,7 @@ def pacing(tenant: Tenant, message: str, platform: str | None, campaign: Campaig
 def ranking(
     tenant: Tenant, message: str, platform: str | None, campaign: Campaign | None
 ) -> Answer:
-    end = selectors.latest_ad_day(tenant)
+    end = _latest_day(tenant)
     window = selectors.window_ending(end, WINDOW_DAYS)
     ranked = _ranked(
         selectors.campaigns(tenant, platform),
@@ -170,7 +183,7 @@ def ranking(
 def recommend(
     tenant: Tenant, message: str, platform: str | None, campaign: Campaign | None
 ) -> Answer:
-    end = selectors.latest_ad_day(tenant)
+    end = _latest_day(tenant)
     window = selectors.window_ending(end, WINDOW_DAYS)
     answer = Answer("", {})
     answer.actions = proposals(tenant, window, platform=platform, campaign=campaign)

@@ -3,8 +3,9 @@ KeywordRanking and PageTraffic rows."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 
 from accounts.models import Tenant
 from agents import selectors
@@ -27,8 +28,13 @@ MOVES_SHOWN = 3
 OPPORTUNITY_POSITIONS = range(4, 16)
 
 
+def _latest_day(tenant: Tenant) -> date:
+    # The skills run only once answer() has found keyword rankings, so there is a latest day.
+    return cast(date, selectors.latest_keyword_day(tenant))
+
+
 def _positions(tenant: Tenant) -> tuple[dict[str, KeywordRanking], dict[str, KeywordRanking]]:
-    end = selectors.latest_keyword_day(tenant)
+    end = _latest_day(tenant)
     return (
         selectors.keyword_positions(tenant, end),
         selectors.keyword_positions(tenant, end - timedelta(days=COMPARE_DAYS)),
@@ -44,7 +50,7 @@ def rankings(tenant: Tenant, message: str, keyword: str | None) -> Answer:
     if keyword:
         return keyword_position(tenant, keyword)
     now, before = _positions(tenant)
-    end = selectors.latest_keyword_day(tenant)
+    end = _latest_day(tenant)
     moves = sorted(
         (
             (before[k].position - row.position, k, before[k].position, row.position)
@@ -84,7 +90,8 @@ def keyword_position(tenant: Tenant, keyword: str) -> Answer:
 
 
 def top_pages(tenant: Tenant, message: str, keyword: str | None) -> Answer:
-    end = selectors.latest_keyword_day(tenant) or selectors.latest_ad_day(tenant)
+    # As _latest_day: answer() has found keyword rankings.
+    end = cast(date, selectors.latest_keyword_day(tenant) or selectors.latest_ad_day(tenant))
     window = selectors.window_ending(end, TRAFFIC_DAYS)
     pages = selectors.page_sessions(tenant, window)[:5]
     if not pages:
@@ -158,11 +165,12 @@ SKILLS = [
 
 
 def answer(tenant: Tenant, message: str, context: AgentContext) -> tuple[Answer, float]:
-    if selectors.latest_keyword_day(tenant) is None:
+    latest = selectors.latest_keyword_day(tenant)
+    if latest is None:
         return Answer(
             "I have no keyword rankings for you yet: import them first.", has_data=False
         ), 0.0
-    keywords = selectors.keyword_positions(tenant, selectors.latest_keyword_day(tenant))
+    keywords = selectors.keyword_positions(tenant, latest)
     keyword = find_named(message, keywords)
     skill, score = best_skill(message, SKILLS)
     result = skill.handler(tenant, message, keyword)
