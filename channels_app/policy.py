@@ -1,39 +1,18 @@
-"""When a reply waits for a human instead of going out (DESIGN.md, "Decide")."""
+"""When a reply waits for a human instead of going out (DESIGN.md, "Decide"), and what the person
+is told meanwhile.
+
+The reply is held only for doubt about the answer itself: an agent error, low confidence, a
+request for a human, manual mode, a human who took over. An action that needs approval holds
+the action, not the answer: the reply goes out at once and says what awaits whom."""
 
 from __future__ import annotations
 
-from accounts.models import User
-from agents.backends.base import AgentResult, ProposedAction
+from agents.backends.base import AgentResult
 from agents.models import AgentSettings
 from agents.router import RouteDecision
 from agents.types import AgentMode
 from channels_app.models import Conversation
-from hitl.models import HoldReason
-from hitl.risk import auto_approvable, rejection_share, risk_assess
-
-
-def actions_needing_approval(
-    actions: tuple[ProposedAction, ...], mode: str, requester: User | None = None
-) -> list[ProposedAction]:
-    """The actions a person must approve: hitl's risk score and the tenant's mode decide (the
-    rest are auto-approved and carried out)."""
-    if not actions:
-        return []
-    share = rejection_share(requester)
-    return [
-        action
-        for action in actions
-        if not auto_approvable(
-            action_type=action.action_type,
-            level=risk_assess(
-                action_type=action.action_type,
-                estimated_cost=action.estimated_cost,
-                estimated_reach=action.estimated_reach,
-                requester_rejection_share=share,
-            ).level,
-            mode=mode,
-        )
-    ]
+from hitl.models import Approval, HoldReason
 
 
 def hold_reasons(
@@ -49,8 +28,6 @@ def hold_reasons(
     else:
         if result.confidence < agent_settings.confidence_threshold:
             reasons.append(HoldReason.LOW_CONFIDENCE)
-        if actions_needing_approval(result.actions, agent_settings.mode, conversation.user):
-            reasons.append(HoldReason.ACTION)
     if decision.needs_human:
         reasons.append(HoldReason.HUMAN_REQUESTED)
     if agent_settings.mode == AgentMode.MANUAL:
@@ -83,3 +60,25 @@ def holding_message(reasons: list[str]) -> str | None:
         if reason in reasons:
             return text
     return DEFAULT_HOLDING
+
+
+def approval_notice(approval: Approval) -> str:
+    """What a reply says of an action that waits for a person: what, and who decides."""
+    roles = _roles_of_first_level(approval)
+    who = f"a {' or a '.join(roles)}" if roles else "an admin"
+    if (approval.action_data or {}).get("requested"):
+        return (
+            f"⚠️ {approval.title} needs approval: I've sent it to {who} (pending in the "
+            "approval queue) and I'll tell you here when it is decided."
+        )
+    return (
+        f"💡 Suggestion: {approval.title}. Nothing changes unless it is approved: I've sent it "
+        f"to {who} in the approval queue."
+    )
+
+
+def _roles_of_first_level(approval: Approval) -> list[str]:
+    if approval.workflow is None:
+        return []
+    level = next((lv for lv in approval.workflow.levels.all() if lv.level == 1), None)
+    return [str(role).replace("_", " ") for role in (level.approver_roles if level else [])]

@@ -27,7 +27,7 @@ from agents.services import agent_execute, agent_settings_for
 from channels_app.events import EventKind, event_record
 from channels_app.models import Conversation, Message, TurnState
 from channels_app.outbound import message_deliver, message_store
-from channels_app.policy import hold_reasons, holding_message
+from channels_app.policy import approval_notice, hold_reasons, holding_message
 from hitl.models import HELD_REPLY, Approval, HoldReason
 from hitl.services import approval_execute, approval_request
 
@@ -197,12 +197,14 @@ def _think(*, message: Message, conversation: Conversation) -> None:
                     response_ms=response_ms,
                 )
             # Each proposed action becomes an approval: hitl scores it, and either lets it run
-            # (low risk, as the tenant's mode allows) or puts it in front of its approvers. A
-            # reply held for doubt about the answer itself (low confidence, a takeover, a request
-            # for a human) lets none of its actions run alone.
-            trusted = not set(reasons) - {HoldReason.ACTION}
+            # (low risk, as the tenant's mode allows) or puts it in front of its approvers. Only
+            # what the person asked for may run alone: the agent's own suggestions always wait
+            # for a person, and so does everything of a reply held for doubt about the answer
+            # itself (low confidence, a takeover, a request for a human). A reply that goes out
+            # says what awaits whom.
+            notices = []
             for action in result.actions:
-                approval_request(
+                approval = approval_request(
                     tenant=tenant,
                     action_type=action.action_type,
                     title=action.title,
@@ -210,6 +212,7 @@ def _think(*, message: Message, conversation: Conversation) -> None:
                         **action.data,
                         "description": action.description,
                         "rationale": action.rationale,
+                        "requested": action.requested,
                     },
                     hold_reasons=[HoldReason.ACTION],
                     conversation=conversation,
@@ -219,8 +222,13 @@ def _think(*, message: Message, conversation: Conversation) -> None:
                     estimated_cost=action.estimated_cost,
                     estimated_reach=action.estimated_reach,
                     execute=False,
-                    auto_approve=trusted,
+                    auto_approve=not reasons and action.requested,
                 )
+                if approval.is_open:
+                    notices.append(approval_notice(approval))
+            if notices and not reasons:
+                reply.body = "\n\n".join([reply.body, *notices])
+                reply.save(update_fields=["body"])
     except IntegrityError:
         # A concurrent run of this turn stored its reply first; deliver that one.
         return

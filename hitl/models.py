@@ -223,6 +223,10 @@ class Approval(models.Model):
     # The earliest moment the SLA sweep has something to do with this approval: the sweep reads
     # only the rows whose moment has come, through a partial index.
     next_check_at = models.DateTimeField(null=True, blank=True)
+    # What an agent's proposal acts on (its type and target, hashed): asking for the same thing
+    # while it is open attaches to it instead of filing a copy. Blank for held replies and for
+    # what people file.
+    target_key = models.CharField(max_length=64, blank=True, default="", editable=False)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -252,6 +256,11 @@ class Approval(models.Model):
                 fields=["tenant", "sla_deadline"],
                 name="approval_open_by_deadline",
                 condition=Q(status__in=OPEN_STATUSES),
+            ),
+            models.Index(
+                fields=["tenant", "target_key"],
+                name="approval_open_by_target",
+                condition=Q(status__in=OPEN_STATUSES) & ~Q(target_key=""),
             ),
             models.Index(
                 fields=["next_check_at"],
@@ -325,6 +334,7 @@ class ApprovalHistory(models.Model):
         EXECUTED = "executed", "Executed"
         FAILED = "failed", "Execution failed"
         REQUESTER_TOLD = "requester_told", "Requester told"
+        REPEATED = "repeated", "Asked again"
 
     approval = models.ForeignKey(Approval, on_delete=models.CASCADE, related_name="history")
     event = models.CharField(max_length=20, choices=Event.choices)

@@ -43,7 +43,11 @@ class AgentContext:
 
 @dataclass(frozen=True)
 class ProposedAction:
-    """Something the agent wants done, which the policy may hold for approval."""
+    """Something the agent wants done, which the policy may hold for approval.
+
+    `requested`: the person asked for exactly this ("pause Search - Brand"). Anything else is
+    the agent's suggestion: shown, and filed for a person to decide, but never carried out on
+    its own, whatever the risk and the tenant's mode would allow."""
 
     action_type: str  # agents.types.ActionType
     title: str
@@ -52,6 +56,7 @@ class ProposedAction:
     estimated_cost: Decimal | None = None  # USD
     estimated_reach: int | None = None  # people
     rationale: dict[str, Any] = field(default_factory=dict)  # the figures behind it
+    requested: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +67,7 @@ class ProposedAction:
             "estimated_cost": str(self.estimated_cost) if self.estimated_cost is not None else None,
             "estimated_reach": self.estimated_reach,
             "rationale": self.rationale,
+            "requested": self.requested,
         }
 
 

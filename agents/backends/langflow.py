@@ -39,12 +39,14 @@ Confidence and actions. A flow may answer with a JSON object instead of plain te
     {"text": "the reply", "confidence": 0.82,
      "actions": [{"action_type": "budget_increase", "title": ..., "description": ...,
                   "data": {...}, "estimated_cost": 150.0, "estimated_reach": 12000,
-                  "rationale": {...}}]}
+                  "rationale": {...}, "requested": true}]}
 
 `confidence` (0 to 1) is then used as is; otherwise a flow that answered gets
 LANGFLOW_DEFAULT_CONFIDENCE (0.75): it ran, but nothing says how sure it is, so a tenant with a
 strict threshold still reviews its replies. Actions whose type is not one of `ActionType` are
-dropped and named in the metadata (`dropped_actions`).
+dropped and named in the metadata (`dropped_actions`). An action is the person's request only
+when the flow says `"requested": true` (they asked for exactly that); anything else is a
+suggestion, which a person must approve before it runs.
 
 Failures never raise: they become `AgentResult.failure(code, polite text)` with the details
 (status, attempts, elapsed ms) in the metadata and the log; neither ever holds the API key or the
@@ -431,6 +433,7 @@ def _actions(raw: Any) -> tuple[tuple[ProposedAction, ...], list[str]]:
                 estimated_cost=_money(item.get("estimated_cost")),
                 estimated_reach=_whole(item.get("estimated_reach")),
                 rationale=item["rationale"] if isinstance(item.get("rationale"), dict) else {},
+                requested=item.get("requested") is True,
             )
         )
     return tuple(actions), dropped

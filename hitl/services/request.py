@@ -3,6 +3,8 @@ the tenant's mode allows) or matched to a workflow and put in front of its first
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,13 +15,16 @@ from django.utils import timezone
 
 from accounts.models import Tenant, User
 from agents.services import agent_settings_for
-from hitl.models import Approval, ApprovalHistory
+from hitl.models import HELD_REPLY, OPEN_STATUSES, Approval, ApprovalHistory
 from hitl.notifications import approvers_notify
 from hitl.risk import auto_approvable, priority_for, rejection_share, risk_assess
 from hitl.services.execution import approval_execute, execution_status_for
 from hitl.services.history import history_add
 from hitl.services.levels import level_enter, level_grant
 from hitl.workflows import workflow_match
+
+# What explains an action rather than names it: two requests that differ only in these are one.
+EXPLANATION_KEYS = frozenset({"description", "rationale", "requested"})
 
 
 def approval_request(
@@ -39,10 +44,18 @@ def approval_request(
     auto_approve: bool = True,
 ) -> Approval:
     """Score the request and either let it through (low risk, as the tenant's mode allows) or
-    put it in front of the people its workflow names (`auto_approve=False`: always a person). An
+    put it in front of the people its workflow names (`auto_approve=False`: always a person).
+    The same action on the same target while one is open is that approval, asked again. An
     auto-approved action runs once the
     transaction commits, unless the caller runs it itself (`execute=False`: the turn engine,
     after the reply that proposed it has gone out)."""
+    target_key = target_key_of(
+        action_type=action_type, action_data=action_data or {}, agent=requested_by_agent
+    )
+    repeat = _open_twin(tenant=tenant, target_key=target_key)
+    if repeat is not None:
+        history_add(repeat, ApprovalHistory.Event.REPEATED, notes=requested_by_agent or "")
+        return repeat
     now = timezone.now()
     risk = risk_assess(
         action_type=action_type,
@@ -66,6 +79,7 @@ def approval_request(
         risk_level=risk.level,
         risk_factors=[factor.as_dict() for factor in risk.factors],
         priority=priority_for(action_type=action_type, level=risk.level),
+        target_key=target_key,
         created_at=now,
     )
     mode = agent_settings_for(tenant).mode
@@ -93,3 +107,27 @@ def approval_request(
         level_grant(approval)
         approvers_notify(approval=approval, kind="created")
     return approval
+
+
+def target_key_of(*, action_type: str, action_data: dict[str, Any], agent: str) -> str:
+    """What an agent's proposal acts on, hashed: its type and data without what only explains
+    it. Blank (never a twin) for held replies, which are each their own, and for what people
+    file."""
+    if not agent or action_type == HELD_REPLY:
+        return ""
+    target = {key: value for key, value in action_data.items() if key not in EXPLANATION_KEYS}
+    canonical = json.dumps([action_type, target], sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _open_twin(*, tenant: Tenant, target_key: str) -> Approval | None:
+    """An open approval of the same proposal: asking again attaches to it instead of filing (and
+    notifying) a copy."""
+    if not target_key:
+        return None
+    return (
+        Approval.objects.filter(tenant=tenant, target_key=target_key, status__in=OPEN_STATUSES)
+        .select_related("workflow")
+        .order_by("created_at", "pk")
+        .first()
+    )

@@ -131,23 +131,21 @@ def test_chat_with_the_agents(page: Any, browser: Any, site: str, maya: User, ac
     assert answer.locator(".bubble-author").inner_text() == "Paid Ads Marketing Agent"
     screenshot(page, "chat-answer-desktop")
 
-    # A question whose answer proposes actions: held, with action cards awaiting approval. The
-    # budget increase waits for a person; the low-risk pause was auto-approved and carried out.
+    # A question whose answer suggests actions: the answer arrives at once and says so, with
+    # the suggestions as cards awaiting a person. Nothing runs on its own, not even the low-risk
+    # pause.
     ask(page, RECOMMENDATION_QUESTION)
-    expect(page.locator(".message-system", has_text="double-check")).to_be_visible(
-        timeout=REPLY_TIMEOUT
-    )
-    expect(page.locator(".message-system", has_text="was approved and carried out")).to_be_visible(
-        timeout=REPLY_TIMEOUT
+    suggested = page.locator(".message-agent", has_text="Suggestion").last
+    expect(suggested).to_contain_text(
+        "Nothing changes unless it is approved", timeout=REPLY_TIMEOUT
     )
     card = page.locator(".action-card:not(.action-card-review)", has_text="Raise").first
     expect(card).to_contain_text("Proposed action")
     expect(card).to_contain_text("Awaiting approval")
     expect(card.locator(".card-title")).to_contain_text("Raise")
     paused = page.locator(".action-card:not(.action-card-review)", has_text="Pause").first
-    expect(paused).to_contain_text("Approved")
-    held = Message.objects.get(conversation=conversation, delivery_status="held")
-    assert held.body not in page.locator("#messages").inner_text()
+    expect(paused).to_contain_text("Awaiting approval")
+    assert not Message.objects.filter(conversation=conversation, delivery_status="held").exists()
     screenshot(page, "chat-action-card-desktop")
 
     # Switch to the SEO agent mid-conversation and ask it something.

@@ -33,6 +33,7 @@ class Team:
     conversation: Any
     campaign: Campaign
     outsider: User
+    proposals: int = 0
 
     def client(self, name: str) -> APIClient:
         client = APIClient()
@@ -42,7 +43,10 @@ class Team:
 
     def budget_increase(self, cost: str = "6000", **kwargs: Any) -> Approval:
         """15 + 20 points... a $6,000 increase scores 30 + 20 = 50: medium, so the Standard
-        Budget Approval: a marketing manager, then a director or the CFO."""
+        Budget Approval: a marketing manager, then a director or the CFO. Each call is a proposal
+        of its own (the same proposal while one is open would attach to it): they differ in a
+        reference."""
+        self.proposals += 1
         values: dict[str, Any] = {
             "tenant": self.tenant,
             "action_type": "budget_increase",
@@ -51,6 +55,7 @@ class Team:
                 "campaign_id": self.campaign.pk,
                 "current_daily_budget": str(self.campaign.daily_budget),
                 "new_daily_budget": "150",
+                "proposal": self.proposals,
                 "description": "ROAS 4.2x beats the 3.0x target.",
                 "rationale": {"roas": "4.2", "target_roas": "3.0"},
             },

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from agents.models import Campaign, ContentItem
+from accounts.roles import SUPER_ADMIN
+from agents.models import AgentSettings, Campaign, ContentItem
 from channels_app.models import Message, TurnState
 from channels_app.turns import turn_answer
-from hitl.models import Approval
-from hitl.services import approval_request
+from hitl.models import HELD_REPLY, Approval
+from hitl.services import approval_approve, approval_request
 from tests.agents.factories import ContentItemFactory
 from tests.channels_app.chat.helpers import RECOMMENDATION_QUESTION, demo_tenant
-from tests.factories import ConversationFactory, MessageFactory
+from tests.factories import ConversationFactory, MessageFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -64,24 +67,59 @@ def test_an_auto_approved_action_runs_after_its_reply_and_once() -> None:
     assert Message.objects.filter(conversation=conversation, sender_kind="system").count() == 1
 
 
-@pytest.mark.parametrize(
-    ("status", "pause_status", "campaign_status"),
-    [
-        # The budget increase holds the reply; the low-risk pause beside it goes ahead.
-        ("active", "auto_approved", "paused"),
-        # A human has taken over: the agent's answer waits, and so does every action in it.
-        ("human", "pending", "active"),
-    ],
-)
-def test_doubt_about_the_answer_stops_its_actions_from_running_alone(
-    status: str, pause_status: str, campaign_status: str
+@pytest.mark.parametrize("mode", ["manual", "semi_auto", "auto"])
+@pytest.mark.parametrize("status", ["active", "human"])
+def test_no_suggestion_runs_before_a_person_decides_it(
+    mode: str, status: str, django_capture_on_commit_callbacks: Any
 ) -> None:
+    """The agent's own proposals, even a low-risk pause the tenant's mode would let through,
+    wait for a person in every mode; deciding one is what carries it out."""
     tenant = demo_tenant()
+    AgentSettings.objects.filter(tenant=tenant).update(mode=mode)
+    approver = StaffFactory(tenant=tenant, username="boss", roles=[SUPER_ADMIN])
     conversation = ConversationFactory(tenant=tenant, channel="chat", status=status)
     question = MessageFactory(conversation=conversation, body=RECOMMENDATION_QUESTION)
-    turn_answer(message=question)
-    approvals = {a.action_type: a for a in Approval.objects.filter(conversation=conversation)}
-    assert approvals["budget_increase"].status == "pending"
-    pause = approvals["campaign_pause"]
-    assert pause.risk_level == "low" and pause.status == pause_status
-    assert Campaign.objects.get(pk=pause.action_data["campaign_id"]).status == campaign_status
+    with django_capture_on_commit_callbacks(execute=True):
+        turn_answer(message=question)
+    approvals = list(
+        Approval.objects.filter(conversation=conversation).exclude(action_type=HELD_REPLY)
+    )
+    assert {a.action_type for a in approvals} == {"budget_increase", "campaign_pause"}
+    assert all(not a.action_data["requested"] for a in approvals)
+    assert {(a.status, a.execution_status) for a in approvals} == {("pending", "none")}
+    pause = next(a for a in approvals if a.action_type == "campaign_pause")
+    assert pause.risk_level == "low"
+    campaign = Campaign.objects.get(pk=pause.action_data["campaign_id"])
+    assert campaign.status == "active"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        approval_approve(approval_id=pause.pk, user=approver)
+    campaign.refresh_from_db()
+    assert campaign.status == "paused"
+
+
+def test_the_same_open_proposal_is_filed_once_and_a_repeat_attaches_to_it() -> None:
+    tenant = demo_tenant()
+    StaffFactory(tenant=tenant, username="boss", roles=[SUPER_ADMIN])
+    replies = []
+    for _ in range(3):
+        conversation = ConversationFactory(tenant=tenant, channel="chat")
+        question = MessageFactory(conversation=conversation, body=RECOMMENDATION_QUESTION)
+        turn_answer(message=question)
+        replies.append(Message.objects.get(reply_to=question, sender_kind="agent"))
+    approvals = Approval.objects.filter(tenant=tenant)
+    assert sorted(approvals.values_list("action_type", flat=True)) == [
+        "budget_increase",
+        "campaign_pause",
+    ]
+    for approval in approvals:
+        events = list(approval.history.values_list("event", flat=True))
+        assert events.count("repeated") == 2 and events.count("notified") <= 1
+        # Every reply that proposed it says it waits, naming who decides.
+        assert all(approval.title in reply.body for reply in replies)
+    # Once decided, the same proposal is a new one.
+    approval = approvals.get(action_type="campaign_pause")
+    Approval.objects.filter(pk=approval.pk).update(status="rejected")
+    conversation = ConversationFactory(tenant=tenant, channel="chat")
+    turn_answer(message=MessageFactory(conversation=conversation, body=RECOMMENDATION_QUESTION))
+    assert approvals.filter(action_type="campaign_pause").count() == 2

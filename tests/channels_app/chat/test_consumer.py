@@ -15,12 +15,15 @@ from django.test import override_settings
 from rest_framework.authtoken.models import Token
 
 from accounts.models import Tenant, User
+from accounts.roles import SUPER_ADMIN
+from agents.models import AgentSettings
 from channels_app.chat.protocol import conversation_group
 from channels_app.chat.services import chat_conversation_create
 from channels_app.models import Channel, Conversation, Message, TurnState
 from channels_app.outbound import message_deliver
 from channels_app.tasks import process_turn_task
 from hitl.models import Approval
+from hitl.services import approval_approve
 from tests.channels_app.chat.helpers import (
     RECOMMENDATION_QUESTION,
     communicator,
@@ -28,7 +31,7 @@ from tests.channels_app.chat.helpers import (
     roas_question,
     session_cookie,
 )
-from tests.factories import UserFactory
+from tests.factories import StaffFactory, UserFactory
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -295,9 +298,44 @@ async def test_reconnect_catches_up_on_exactly_what_was_missed(
 # Held replies
 
 
+async def test_a_suggestion_comes_with_its_answer_as_a_pending_card_and_its_outcome_follows(
+    maya: User, acme: Tenant, enqueued: list[int]
+) -> None:
+    approver = await database_sync_to_async(StaffFactory)(
+        tenant=acme, username="boss", roles=[SUPER_ADMIN]
+    )
+    conversation = await database_sync_to_async(start_chat)(maya)
+    socket = await connected(maya)
+    await send(socket, conversation, RECOMMENDATION_QUESTION, "tip-0001")
+    ack = await socket.receive_json_from()
+    await run_turn(ack["message_id"])
+
+    # The answer is not held for what it suggests: it arrives at once, says so, with the cards.
+    response, _ = await receive_until(socket, "agent_response")
+    content = response["message"]["content"]
+    assert "💡 Suggestion" in content and "Nothing changes unless it is approved" in content
+    cards = {card["action_type"]: card for card in response["cards"]}
+    assert set(cards) == {"budget_increase", "campaign_pause"}
+    assert {card["status"] for card in cards.values()} == {"pending"}
+    assert all(card["reply_to"] == ack["message_id"] for card in cards.values())
+
+    # A person approves the pause in the console: it runs, and the chat hears the outcome.
+    def approve() -> None:
+        approval_approve(approval_id=cards["campaign_pause"]["id"], user=approver)
+
+    await database_sync_to_async(approve)()
+    outcome, _ = await receive_until(socket, "system_message")
+    assert outcome["message"]["content"].startswith("Done:")
+    approval = await database_sync_to_async(Approval.objects.get)(pk=cards["campaign_pause"]["id"])
+    assert approval.execution_status == "succeeded"
+    await socket.disconnect()
+
+
 async def test_a_held_reply_shows_action_cards_and_arrives_once_approved(
     maya: User, acme: Tenant, enqueued: list[int]
 ) -> None:
+    # Manual mode: every reply waits for a person, with the actions it proposes.
+    await database_sync_to_async(AgentSettings.objects.filter(tenant=acme).update)(mode="manual")
     conversation = await database_sync_to_async(start_chat)(maya)
     socket = await connected(maya)
     await send(socket, conversation, RECOMMENDATION_QUESTION, "held-0001")
@@ -324,8 +362,7 @@ async def test_a_held_reply_shows_action_cards_and_arrives_once_approved(
     assert budget["description"] and any(f["label"] == "Target ROAS" for f in budget["figures"])
     assert budget["reply_to"] == ack["message_id"]
 
-    # Joining again shows the same cards, and still not the held reply. (The low-risk pause
-    # the agent also proposed was auto-approved and carried out: its notice may come first.)
+    # Joining again shows the same cards, and still not the held reply.
     await socket.send_json_to({"event": "join_conversation", "conversation_id": conversation.pk})
     joined, _ = await receive_until(socket, "conversation_joined")
     assert {c["id"] for c in joined["cards"]} == {c["id"] for c in holding["cards"]}
