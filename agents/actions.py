@@ -112,6 +112,7 @@ ACTIONS: dict[str, Callable[[Tenant, dict[str, Any]], dict[str, Any]]] = {
     ActionType.BUDGET_INCREASE: campaign_budget_set,
     ActionType.BUDGET_ALLOCATION: campaign_budget_set,
     ActionType.CAMPAIGN_PAUSE: _campaign_status(Campaign.Status.PAUSED),
+    ActionType.CAMPAIGN_RESUME: _campaign_status(Campaign.Status.ACTIVE),
     # Deleting keeps the history the agents read: the campaign ends.
     ActionType.CAMPAIGN_DELETE: _campaign_status(Campaign.Status.ENDED),
     ActionType.CONTENT_PUBLISH: content_publish,

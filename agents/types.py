@@ -32,6 +32,7 @@ class ActionType(models.TextChoices):
     BUDGET_INCREASE = "budget_increase", "Budget increase"
     BUDGET_ALLOCATION = "budget_allocation", "Budget allocation"
     CAMPAIGN_PAUSE = "campaign_pause", "Pause campaign"
+    CAMPAIGN_RESUME = "campaign_resume", "Resume campaign"
     CAMPAIGN_DELETE = "campaign_delete", "Delete campaign"
     CONTENT_PUBLISH = "content_publish", "Publish content"
     DATA_EXPORT = "data_export", "Data export"

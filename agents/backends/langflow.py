@@ -25,6 +25,11 @@ so flows without it still run). Add a component named `EnGardeContext` (the name
     history                        the last messages, oldest first, at most 10, each
                                    {"role": "user" | "agent" | "human" | "system", "text": ...}
     history_text                   the same as "role: text" lines, for prompt templates
+    intent                         what the message asks, as the built-in agents understand it:
+                                   "question", "command", "content" or "out_of_scope"
+    slots                          the rest of that understanding (agents.understanding's
+                                   Request.as_dict(): verb, campaign, platform, metric,
+                                   period, amount, content, segment, count, topic, ...)
 
 Response (`RunResponse`: `{"session_id", "outputs": [{"inputs", "outputs": [ResultData]}]}`):
 the reply is the first output component's `results.message.text` (a Chat Output), else the
@@ -67,11 +72,14 @@ from typing import TYPE_CHECKING, Any, Self, TypeGuard
 import requests
 import urllib3
 from django.conf import settings
+from django.utils import timezone
 from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
 from agents.backends.base import AgentContext, AgentResult, ProposedAction, estimate_tokens
 from agents.types import ActionType, BackendKind
+from agents.understanding import names_for
+from agents.understanding.context import request_in_context
 
 if TYPE_CHECKING:
     from agents.models import WalkerAgent
@@ -180,7 +188,7 @@ class LangflowBackend:
             "input_type": "chat",
             "output_type": "chat",
             "session_id": session_id,
-            "tweaks": {_context_component(): _context_tweak(agent, context)},
+            "tweaks": {_context_component(): _context_tweak(agent, message, context)},
         }
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if settings.LANGFLOW_API_KEY:
@@ -280,9 +288,18 @@ def _context_component() -> str:
     return getattr(settings, "LANGFLOW_CONTEXT_COMPONENT", DEFAULT_CONTEXT_COMPONENT)
 
 
-def _context_tweak(agent: WalkerAgent, context: AgentContext) -> dict[str, Any]:
+def _context_tweak(agent: WalkerAgent, message: str, context: AgentContext) -> dict[str, Any]:
     history = [{"role": m.role, "text": m.text} for m in context.messages]
+    request = request_in_context(
+        message,
+        context,
+        names=names_for(context.tenant),
+        today=timezone.localdate(),
+        agent_type=agent.agent_type,
+    ).as_dict()
     return {
+        "intent": request["intent"],
+        "slots": request,
         "tenant_slug": context.tenant.slug,
         "tenant_name": context.tenant.name,
         "agent_type": agent.agent_type,

@@ -105,7 +105,7 @@ def test_chat_with_the_agents(page: Any, browser: Any, site: str, maya: User, ac
 
     # Ask about ROAS: the typing indicator, then the answer from the tenant's data.
     campaign, roas = quiet_campaign(acme)
-    question = f"What's the ROAS of {campaign.name} this week?"
+    question = f"What's the ROAS of {campaign.name} in the last 7 days?"
     page.evaluate(
         """() => {
             const typing = document.getElementById("typing");

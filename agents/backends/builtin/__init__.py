@@ -1,16 +1,27 @@
-"""The built-in backend: answers from the tenant's own marketing data, with no outside service."""
+"""The built-in backend: answers from the tenant's own marketing data, with no outside service.
+
+Each message is understood first (agents.understanding: intent and slots, with what the
+conversation already established), then answered by its agent: a question with its figure for
+the scope and period asked, a command with the one action it asks for, a request for content
+with drafts, and anything off-topic with a short decline that says what the agent can do.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+
 from agents.backends.base import AgentContext, AgentResult, estimate_tokens
 from agents.backends.builtin import audience, content, paid_ads, personal, seo
-from agents.backends.builtin.common import AgentAnswerer
+from agents.backends.builtin.common import ANSWERED, MAX_SUGGESTIONS, AgentAnswerer, Answer
 from agents.models import WalkerAgent
 from agents.types import AgentType, BackendKind
+from agents.understanding import Intent, Request, names_for
+from agents.understanding.context import request_in_context
 
 ANSWERERS: dict[str, AgentAnswerer] = {
     AgentType.PAID_ADS: paid_ads.answer,
@@ -20,22 +31,70 @@ ANSWERERS: dict[str, AgentAnswerer] = {
     AgentType.PERSONAL: personal.answer,
 }
 
+# What each agent offers, for the decline of an off-topic message.
+CAN_DO: dict[str, str] = {
+    AgentType.PAID_ADS: (
+        "your ad campaigns: spend, ROAS, CPA and conversions for any period, and pausing, "
+        "resuming or re-budgeting a campaign"
+    ),
+    AgentType.SEO: "your search rankings, organic traffic and the keywords within reach",
+    AgentType.CONTENT: "what your content earns, what to publish next, and drafting posts",
+    AgentType.AUDIENCE: "your audience segments: size, lifetime value, churn risk and exports",
+    AgentType.PERSONAL: "a summary of what needs your attention across your marketing",
+}
+
 
 def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
+
+
+def decline(agent: WalkerAgent) -> Answer:
+    offer = CAN_DO.get(agent.agent_type, "your marketing data")
+    return Answer(
+        f"That's outside what I can help with: I'm the {agent.name}, and I answer about {offer}.",
+        {"skill": "decline"},
+    )
+
+
+def only_what_was_asked(answer: Answer, request: Request) -> Answer:
+    """A command keeps only the action it asked for; other answers keep at most the agents' few
+    suggestions, never marked requested."""
+    if request.intent == Intent.COMMAND:
+        answer.actions = [a for a in answer.actions if a.requested]
+    else:
+        answer.actions = [replace(a, requested=False) for a in answer.actions][:MAX_SUGGESTIONS]
+    return answer
 
 
 class BuiltinBackend:
     kind = BackendKind.BUILTIN
 
     def run(self, agent: WalkerAgent, message: str, context: AgentContext) -> AgentResult:
-        answer, confidence = ANSWERERS[agent.agent_type](context.tenant, message, context)
+        request = request_in_context(
+            message,
+            context,
+            names=names_for(context.tenant),
+            today=timezone.localdate(),
+            agent_type=agent.agent_type,
+        )
+        if request.intent == Intent.OUT_OF_SCOPE:
+            answer, confidence = decline(agent), ANSWERED
+        else:
+            answer, confidence = ANSWERERS[agent.agent_type](context.tenant, request, context)
+        answer = only_what_was_asked(answer, request)
         prompt = message + "".join(m.text for m in context.messages)
+        figures = _jsonable(answer.figures)
         return AgentResult(
             text=answer.text,
             confidence=confidence,
             actions=tuple(answer.actions),
-            metadata={"figures": _jsonable(answer.figures), "has_data": answer.has_data},
+            metadata={
+                "request": request.as_dict(),
+                "scope": figures.get("scope"),
+                "period": figures.get("period"),
+                "figures": figures,
+                "has_data": answer.has_data,
+            },
             tokens_in=estimate_tokens(prompt),
             tokens_out=estimate_tokens(answer.text),
             cost_usd=Decimal("0"),

@@ -3,6 +3,7 @@ and the exports a win-back campaign needs."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import cast
@@ -11,6 +12,7 @@ from accounts.models import Tenant
 from agents import selectors
 from agents.backends.base import AgentContext, ProposedAction
 from agents.backends.builtin.common import (
+    ANSWERED,
     Answer,
     Skill,
     best_skill,
@@ -25,6 +27,7 @@ from agents.backends.builtin.common import (
 )
 from agents.models import SegmentDay
 from agents.types import ActionType
+from agents.understanding import Intent, Request, Verb
 
 COMPARE_DAYS = 30
 # The share of a segment expected to leave, above which it needs attention now.
@@ -174,14 +177,49 @@ SKILLS = [
 ]
 
 
-def answer(tenant: Tenant, message: str, context: AgentContext) -> tuple[Answer, float]:
+def answer(tenant: Tenant, request: Request, context: AgentContext) -> tuple[Answer, float]:
+    message = request.text
     if selectors.latest_segment_day(tenant) is None:
         return Answer(
             "I have no audience segments for you yet: import them first.", has_data=False
         ), 0.0
     now, _ = _snapshots(tenant)
+    if request.intent == Intent.COMMAND:
+        return _command(request, now), ANSWERED
+    if request.intent == Intent.CONTENT:
+        return Answer(
+            "Writing is the Content agent's work: I can tell you who your segments are, what "
+            "they are worth and who is about to churn, and export a segment.",
+            {"skill": "handoff"},
+        ), ANSWERED
     segment = find_named(message, now)
     skill, score = best_skill(message, SKILLS)
     result = skill.handler(tenant, message, segment)
     result.figures["skill"] = skill.name
     return result, confidence(score, result, 0.3 if segment else 0.0)
+
+
+def _command(request: Request, now: dict[str, SegmentDay]) -> Answer:
+    """ "Export the VIP segment": one requested export, or the question to ask instead."""
+    if request.verb != Verb.EXPORT:
+        return Answer(
+            "I can export a segment for you; changing campaigns and publishing are the Paid Ads "
+            "and Content agents' work.",
+            {"skill": "handoff"},
+        )
+    match = request.segment
+    names = sorted(now)
+    if match and match.found and match.found.name in now:
+        action = replace(_export(now[match.found.name]), requested=True)
+        return Answer(
+            action.description, {"segment": match.found.name, "skill": "export"}, [action]
+        )
+    if match and match.asked and not match.candidates:
+        text = f"I couldn't find a segment called “{match.asked}”"
+        text += f"; did you mean {match.suggestion.name}?" if match.suggestion else "."
+        return Answer(text, {"unknown": match.asked, "skill": "export"})
+    listed = [c.name for c in match.candidates] if match and match.candidates else names
+    return Answer(
+        "Which segment should I export? " + "; ".join(listed) + ".",
+        {"candidates": listed, "skill": "export"},
+    )

@@ -15,10 +15,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from agents.backends.base import AgentContext, ProposedAction
+from agents.understanding import Request
 
 WORD = re.compile(r"[a-z0-9']+")
 # Below this, an answer is a guess at what was asked and the policy holds it for a human.
 MATCHED, UNMATCHED, NO_DATA = 0.5, 0.45, 0.3
+# An answer to what was asked, from the data: a figure, a command made an action, a question
+# back ("which campaign?"). Confidence measures the answer, not the data's mood.
+ANSWERED = 0.9
+# An agent suggests at most this many actions in one answer.
+MAX_SUGGESTIONS = 2
 
 
 def words(text: str) -> list[str]:
@@ -114,4 +120,4 @@ def percent_change(new: Decimal, old: Decimal) -> Decimal | None:
     return ((Decimal(new) - Decimal(old)) * 100 / Decimal(old)).quantize(TENTH, ROUND_HALF_UP)
 
 
-AgentAnswerer = Callable[[Any, str, AgentContext], tuple[Answer, float]]
+AgentAnswerer = Callable[[Any, Request, AgentContext], tuple[Answer, float]]

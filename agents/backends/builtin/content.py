@@ -12,7 +12,10 @@ from typing import cast
 from accounts.models import Tenant
 from agents import selectors
 from agents.backends.base import AgentContext, ProposedAction
+from agents.backends.builtin import content_writing
 from agents.backends.builtin.common import (
+    ANSWERED,
+    MAX_SUGGESTIONS,
     Answer,
     Skill,
     best_skill,
@@ -23,6 +26,7 @@ from agents.backends.builtin.common import (
 )
 from agents.models import ContentItem
 from agents.types import ActionType
+from agents.understanding import Intent, Request, Verb
 
 WINDOW_DAYS = 30
 SHOWN = 3
@@ -114,7 +118,7 @@ def ideas(tenant: Tenant, message: str) -> Answer:
         f"and a carousel pairing {best} with {topics[-1][0]}."
     )
     answer = Answer("\n".join(lines), {"topics": topics})
-    answer.actions = _publish_proposals(tenant, items, [t for t, _, _ in topics])
+    answer.actions = _publish_proposals(tenant, items, [t for t, _, _ in topics])[:MAX_SUGGESTIONS]
     if answer.actions:
         answer.text += "\n" + " ".join(a.description for a in answer.actions)
     return answer
@@ -194,7 +198,22 @@ SKILLS = [
 ]
 
 
-def answer(tenant: Tenant, message: str, context: AgentContext) -> tuple[Answer, float]:
+def answer(tenant: Tenant, request: Request, context: AgentContext) -> tuple[Answer, float]:
+    if request.intent == Intent.CONTENT:
+        written = content_writing.draft(tenant, request)
+        written.figures["skill"] = "write"
+        return written, ANSWERED
+    if request.intent == Intent.COMMAND:
+        if request.verb == Verb.PUBLISH:
+            published = content_writing.publish(tenant, request)
+            published.figures["skill"] = "publish"
+            return published, ANSWERED
+        return Answer(
+            "I write and publish your content; campaigns and segments are the Paid Ads and "
+            "Audience agents' work.",
+            {"skill": "handoff"},
+        ), ANSWERED
+    message = request.text
     items, _ = _recent(tenant)
     if not items:
         return Answer(

@@ -10,7 +10,11 @@ from typing import Any, cast
 from accounts.models import Tenant
 from agents import selectors
 from agents.backends.base import AgentContext, ProposedAction
+from agents.backends.builtin import ad_figures, campaign_commands
 from agents.backends.builtin.common import (
+    ANSWERED,
+    MAX_SUGGESTIONS,
+    NO_DATA,
     Answer,
     Skill,
     best_skill,
@@ -18,7 +22,6 @@ from agents.backends.builtin.common import (
     confidence,
     count,
     day,
-    find_named,
     money,
     percent,
     percent_change,
@@ -27,6 +30,7 @@ from agents.backends.builtin.common import (
 from agents.models import Campaign, Platform
 from agents.selectors import AdStats, Window
 from agents.types import ActionType
+from agents.understanding import Intent, Request
 
 WINDOW_DAYS = 7
 MONTH_DAYS = 30
@@ -72,20 +76,30 @@ def _scope_label(platform: str | None, campaign: Campaign | None) -> str:
 
 
 def performance(
-    tenant: Tenant, message: str, platform: str | None, campaign: Campaign | None
+    tenant: Tenant,
+    message: str,
+    platform: str | None,
+    campaign: Campaign | None,
+    *,
+    window: Window | None = None,
+    period_label: str = "",
 ) -> Answer:
     end = _latest_day(tenant)
-    window = selectors.window_ending(end, WINDOW_DAYS)
+    window = window or selectors.window_ending(end, WINDOW_DAYS)
+    period_label = (
+        period_label or f"last {WINDOW_DAYS} days ({day(window.start)} to {day(window.end)})"
+    )
+    previous_label = "the week before" if window.days == 7 else f"the {window.days} days before"
     now = selectors.ad_stats(tenant=tenant, window=window, platform=platform, campaign=campaign)
     before = selectors.ad_stats(
         tenant=tenant, window=window.previous(), platform=platform, campaign=campaign
     )
     label = _scope_label(platform, campaign)
     if not now.spend:
-        return Answer(f"{label}: no spend in the last {WINDOW_DAYS} days.", {"spend": now.spend})
+        return Answer(f"{label}: no spend in {period_label}.", {"spend": now.spend})
     figures: dict[str, Any] = {"spend": now.spend, "revenue": now.revenue, "roas": now.roas}
     lines = [
-        f"{label}, last {WINDOW_DAYS} days ({day(window.start)} to {day(window.end)}): "
+        f"{label}, {period_label}: "
         f"spend {money(now.spend)}, revenue {money(now.revenue)}, ROAS {ratio(now.roas)}."
     ]
     if before.roas is not None and now.roas is not None:
@@ -94,11 +108,11 @@ def performance(
         if trend is None:
             # From a ROAS of zero there is no percentage change to state.
             direction = "up" if now.roas > 0 else "flat"
-            lines.append(f"ROAS is {direction} from {ratio(before.roas)} the week before.")
+            lines.append(f"ROAS is {direction} from {ratio(before.roas)} {previous_label}.")
         else:
             direction = "up" if trend > 0 else "down" if trend < 0 else "flat"
             lines.append(
-                f"ROAS is {direction} from {ratio(before.roas)} the week before ({change(trend)})."
+                f"ROAS is {direction} from {ratio(before.roas)} {previous_label} ({change(trend)})."
             )
     # The cost per acquisition exists exactly when there are conversions.
     if now.conversions and (cpa := now.cpa) is not None:
@@ -115,8 +129,10 @@ def performance(
             figures.update(worst_campaign=worst[0].name, worst_roas=worst[1].roas)
             lines.append(f"Weakest: {worst[0].name} at {ratio(worst[1].roas)}.")
     answer = Answer(" ".join(lines), figures)
-    answer.actions = proposals(
-        tenant, window, platform=platform, campaign=campaign, computed=(listed, by_campaign)
+    answer.actions = suggestions(
+        proposals(
+            tenant, window, platform=platform, campaign=campaign, computed=(listed, by_campaign)
+        )
     )
     _describe_actions(answer)
     return answer
@@ -186,7 +202,7 @@ def recommend(
     end = _latest_day(tenant)
     window = selectors.window_ending(end, WINDOW_DAYS)
     answer = Answer("", {})
-    answer.actions = proposals(tenant, window, platform=platform, campaign=campaign)
+    answer.actions = suggestions(proposals(tenant, window, platform=platform, campaign=campaign))
     if not answer.actions:
         answer.text = (
             f"Nothing to change: over the last {WINDOW_DAYS} days no campaign is both beating its "
@@ -225,6 +241,15 @@ def proposals(
         elif stats.roas < PAUSE_BELOW_ROAS:
             actions.append(_pause(item, stats, window))
     return actions
+
+
+def suggestions(actions: list[ProposedAction]) -> list[ProposedAction]:
+    """At most MAX_SUGGESTIONS of the moves: the first budget increase and the first pause (the
+    proposals come in the campaigns' order), so an answer suggests, it does not flood the queue."""
+    picked: list[ProposedAction] = []
+    for kind in (ActionType.BUDGET_INCREASE, ActionType.CAMPAIGN_PAUSE):
+        picked += [a for a in actions if a.action_type == kind][:1]
+    return picked[:MAX_SUGGESTIONS]
 
 
 def _budget_increase(
@@ -286,7 +311,7 @@ def _describe_actions(answer: Answer, lead: str = "Suggested:") -> None:
     if answer.actions:
         described = " ".join(action.description for action in answer.actions)
         answer.text = f"{answer.text} {lead} {described}".strip()
-        answer.text += " These need your approval before I make them."
+        answer.text += " Nothing changes unless a person approves it."
 
 
 SKILLS = [
@@ -350,18 +375,69 @@ SKILLS = [
 ]
 
 
-def answer(tenant: Tenant, message: str, context: AgentContext) -> tuple[Answer, float]:
-    if selectors.latest_ad_day(tenant) is None:
+def answer(tenant: Tenant, request: Request, context: AgentContext) -> tuple[Answer, float]:
+    latest = selectors.latest_ad_day(tenant)
+    if latest is None:
         return Answer(
             "I have no ad campaign data for you yet: import it first.", has_data=False
-        ), 0.0
-    platform = detect_platform(message)
-    named = find_named(message, [c.name for c in selectors.campaigns(tenant)])
-    campaign = Campaign.objects.for_tenant(tenant).filter(name=named).first() if named else None
-    if campaign:
-        platform = campaign.platform
-    skill, score = best_skill(message, SKILLS)
-    result = skill.handler(tenant, message, platform, campaign)
-    result.figures["skill"] = skill.name
-    bonus = 0.3 if (platform or campaign) else 0.0
-    return result, confidence(score, result, bonus)
+        ), NO_DATA
+    if request.intent == Intent.COMMAND:
+        result = campaign_commands.command(tenant, request)
+        result.figures["skill"] = "command"
+        return result, ANSWERED
+    if request.intent == Intent.CONTENT:
+        return Answer(
+            "Writing posts is the Content agent's work: switch to it and ask again. I can tell "
+            "you how your ads perform, or change a campaign's budget or status.",
+            {"skill": "handoff"},
+        ), ANSWERED
+    return question(tenant, request, latest)
+
+
+def question(tenant: Tenant, request: Request, latest: date) -> tuple[Answer, float]:
+    """A question answered for the scope and period asked. A named campaign the data lacks gets
+    "did you mean ...?"; a metric gets its figure; the rest, the skill the words call for."""
+    match = request.campaign
+    if match and not match.found and not match.candidates and match.asked:
+        return campaign_commands.unknown(match), ANSWERED
+    campaign = None
+    if match and match.found:
+        campaign = Campaign.objects.for_tenant(tenant).filter(pk=match.found.id).first()
+    platform = campaign.platform if campaign else request.platform
+    if platform is None and match and match.candidates:
+        platforms = {c.platform for c in match.candidates}
+        platform = platforms.pop() if len(platforms) == 1 else None
+    period = ad_figures.period_or_default(request, latest)
+    window = Window(period.start, min(period.end, latest))
+    scope = ad_figures.scope_of(platform, campaign)
+    skill, score = best_skill(request.text, SKILLS)
+    if request.metric in ad_figures.AD_METRICS and skill.name != "ranking":
+        result = ad_figures.figure(
+            tenant, metric=request.metric, scope=scope, period=period, latest=latest
+        )
+        result.figures["skill"] = "figure"
+        return result, ANSWERED if result.has_data else NO_DATA
+    if request.metric == "budget" or skill.name == "pacing":
+        result = pacing(tenant, request.text, platform, campaign)
+    elif skill.name == "recommend":
+        result = recommend(tenant, request.text, platform, campaign)
+    elif skill.name == "ranking":
+        result = ranking(tenant, request.text, platform, campaign)
+    elif window.end < window.start:
+        result = ad_figures.figure(
+            tenant, metric="spend", scope=scope, period=period, latest=latest
+        )
+    else:
+        result = performance(
+            tenant,
+            request.text,
+            platform,
+            campaign,
+            window=window,
+            period_label=ad_figures.when(period),
+        )
+    result.figures.update(
+        skill=skill.name, scope=scope.as_dict(), period=ad_figures.period_dict(period)
+    )
+    in_field = score > 0 or request.metric is not None or platform is not None or campaign
+    return result, ANSWERED if in_field else confidence(score, result)

@@ -7,7 +7,8 @@ from accounts.models import Tenant
 from agents import selectors
 from agents.backends.base import AgentContext
 from agents.backends.builtin import audience, paid_ads, seo
-from agents.backends.builtin.common import Answer, Skill, best_skill, confidence
+from agents.backends.builtin.common import ANSWERED, Answer, Skill, best_skill, confidence
+from agents.understanding import Intent, Request
 
 
 def attention(tenant: Tenant, message: str) -> Answer:
@@ -44,7 +45,13 @@ SKILLS = [
 ]
 
 
-def answer(tenant: Tenant, message: str, context: AgentContext) -> tuple[Answer, float]:
-    skill, score = best_skill(message, SKILLS)
-    result = skill.handler(tenant, message)
+def answer(tenant: Tenant, request: Request, context: AgentContext) -> tuple[Answer, float]:
+    if request.intent in (Intent.COMMAND, Intent.CONTENT):
+        return Answer(
+            "I keep you up to date across your marketing. To change a campaign, publish or "
+            "export, ask the Paid Ads, Content or Audience agent.",
+            {"skill": "handoff"},
+        ), ANSWERED
+    skill, score = best_skill(request.text, SKILLS)
+    result = skill.handler(tenant, request.text)
     return result, confidence(score, result)

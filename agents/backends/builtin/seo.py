@@ -11,6 +11,7 @@ from accounts.models import Tenant
 from agents import selectors
 from agents.backends.base import AgentContext
 from agents.backends.builtin.common import (
+    ANSWERED,
     Answer,
     Skill,
     best_skill,
@@ -20,6 +21,7 @@ from agents.backends.builtin.common import (
     find_named,
 )
 from agents.models import KeywordRanking
+from agents.understanding import Intent, Request
 
 COMPARE_DAYS = 7
 TRAFFIC_DAYS = 30
@@ -164,7 +166,14 @@ SKILLS = [
 ]
 
 
-def answer(tenant: Tenant, message: str, context: AgentContext) -> tuple[Answer, float]:
+def answer(tenant: Tenant, request: Request, context: AgentContext) -> tuple[Answer, float]:
+    if request.intent in (Intent.COMMAND, Intent.CONTENT):
+        return Answer(
+            "I read your search rankings and organic traffic; I don't change campaigns, publish "
+            "or write posts. The Paid Ads and Content agents do.",
+            {"skill": "handoff"},
+        ), ANSWERED
+    message = request.text
     latest = selectors.latest_keyword_day(tenant)
     if latest is None:
         return Answer(

@@ -34,6 +34,7 @@ ACTION_TARGETS: dict[str, tuple[str, str, str]] = {
     ActionType.BUDGET_INCREASE: ("agents_campaign", "campaign_id", "Review budget"),
     ActionType.BUDGET_ALLOCATION: ("agents_campaign", "campaign_id", "Review budget"),
     ActionType.CAMPAIGN_PAUSE: ("agents_campaign", "campaign_id", "Review campaign"),
+    ActionType.CAMPAIGN_RESUME: ("agents_campaign", "campaign_id", "Review campaign"),
     ActionType.CONTENT_PUBLISH: ("agents_contentitem", "content_id", "Review post"),
     ActionType.DATA_EXPORT: ("agents_audiencesegment", "segment_id", "Review segment"),
 }
@@ -41,6 +42,7 @@ SECTION_OF_ACTION: dict[str, Section] = {
     ActionType.BUDGET_INCREASE: Section.PAID_ADS,
     ActionType.BUDGET_ALLOCATION: Section.PAID_ADS,
     ActionType.CAMPAIGN_PAUSE: Section.PAID_ADS,
+    ActionType.CAMPAIGN_RESUME: Section.PAID_ADS,
     ActionType.CONTENT_PUBLISH: Section.CONTENT,
     ActionType.DATA_EXPORT: Section.AUDIENCE,
 }
@@ -84,6 +86,7 @@ APPROVAL_TITLES = {
     ActionType.BUDGET_INCREASE: "Approve a budget increase",
     ActionType.BUDGET_ALLOCATION: "Approve a budget allocation",
     ActionType.CAMPAIGN_PAUSE: "Approve pausing a campaign",
+    ActionType.CAMPAIGN_RESUME: "Approve resuming a campaign",
     ActionType.CAMPAIGN_DELETE: "Approve deleting a campaign",
     ActionType.CONTENT_PUBLISH: "Approve publishing content",
     ActionType.DATA_EXPORT: "Approve a data export",

@@ -78,7 +78,7 @@ def quiet_campaign(tenant: Tenant) -> tuple[Campaign, str]:
 
 def roas_question(tenant: Tenant) -> tuple[str, str]:
     campaign, roas = quiet_campaign(tenant)
-    return f"What's the ROAS of {campaign.name} this week?", f"ROAS {roas}"
+    return f"What's the ROAS of {campaign.name} in the last 7 days?", f"ROAS {roas}"
 
 
 RECOMMENDATION_QUESTION = "What do you recommend for our ad campaigns?"
