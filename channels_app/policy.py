@@ -62,10 +62,22 @@ def holding_message(reasons: list[str]) -> str | None:
     return DEFAULT_HOLDING
 
 
+# How a role reads in a sentence to the person who asked.
+ROLE_NAMES = {
+    "super_admin": "an admin",
+    "support_admin": "a support admin",
+    "compliance_officer": "a compliance officer",
+    "read_only_admin": "an admin",
+    "marketing_manager": "a marketing manager",
+    "director_marketing": "a marketing director",
+    "cfo": "the CFO",
+}
+
+
 def approval_notice(approval: Approval) -> str:
-    """What a reply says of an action that waits for a person: what, and who decides."""
-    roles = _roles_of_first_level(approval)
-    who = f"a {' or a '.join(roles)}" if roles else "an admin"
+    """What a reply says of an action that waits for a person: what, and who decides, level by
+    level ("a marketing manager, then a marketing director or the CFO")."""
+    who = _deciders(approval) or "an admin"
     if (approval.action_data or {}).get("requested"):
         return (
             f"⚠️ {approval.title} needs approval: I've sent it to {who} (pending in the "
@@ -77,8 +89,13 @@ def approval_notice(approval: Approval) -> str:
     )
 
 
-def _roles_of_first_level(approval: Approval) -> list[str]:
+def _deciders(approval: Approval) -> str:
     if approval.workflow is None:
-        return []
-    level = next((lv for lv in approval.workflow.levels.all() if lv.level == 1), None)
-    return [str(role).replace("_", " ") for role in (level.approver_roles if level else [])]
+        return ""
+    levels = sorted(approval.workflow.levels.all(), key=lambda level: level.level)
+    named = []
+    for level in levels:
+        roles = list(dict.fromkeys(ROLE_NAMES.get(str(r), str(r)) for r in level.approver_roles))
+        if roles:
+            named.append(" or ".join(roles))
+    return ", then ".join(named)

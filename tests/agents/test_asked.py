@@ -11,14 +11,24 @@ from typing import Any
 
 import pytest
 from django.db.models import Sum
+from rest_framework.test import APIClient
 
 from accounts.models import Tenant
 from agents.backends.base import AgentContext, AgentResult, ContextMessage
 from agents.backends.builtin import BuiltinBackend
 from agents.backends.builtin.common import money
-from agents.models import AudienceSegment, Campaign, CampaignDay, ContentItem, WalkerAgent
+from agents.models import (
+    AgentInstance,
+    AudienceSegment,
+    Campaign,
+    CampaignDay,
+    ContentItem,
+    WalkerAgent,
+)
+from agents.services import agent_instance_update
 from agents.types import AgentType
 from tests.channels_app.chat.helpers import demo_tenant
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -177,15 +187,22 @@ def test_content_is_written_when_asked(acme: Tenant) -> None:
 
 @pytest.mark.parametrize("agent_type", [t.value for t in AgentType])
 @pytest.mark.parametrize(
-    "text", ["Tell me a joke", "What's the weather in Paris?", "hi", "who won the game last night?"]
+    ("text", "said"),
+    [
+        ("Tell me a joke", "outside what I can help with"),
+        ("What's the weather in Paris?", "outside what I can help with"),
+        ("who won the game last night?", "outside what I can help with"),
+        ("hi", "Hi! I'm the"),
+        ("thanks!", "You're welcome!"),
+    ],
 )
 def test_off_topic_gets_a_confident_decline_and_no_action(
-    acme: Tenant, agent_type: str, text: str
+    acme: Tenant, agent_type: str, text: str, said: str
 ) -> None:
     result = ask(acme, text, agent_type)
     assert result.actions == ()
     assert result.confidence >= 0.6
-    assert "outside what I can help with" in result.text
+    assert said in result.text and len(result.text) < 200
     assert result.metadata["request"]["intent"] == "out_of_scope"
 
 
@@ -220,3 +237,30 @@ def test_export_and_publish_commands(acme: Tenant) -> None:
     item = ContentItem.objects.get(tenant=acme, title="Ten trails to run before you die")
     assert publish.action_type == "content_publish" and publish.requested
     assert publish.data["content_id"] == item.pk
+
+
+def test_the_execute_api_answers_the_raise_with_its_action_and_the_request_it_read(
+    acme: Tenant,
+) -> None:
+    ads = AgentInstance.objects.get(tenant=acme, agent__agent_type=AgentType.PAID_ADS)
+    agent_instance_update(instance=ads, enabled=True)
+    client = APIClient()
+    client.force_authenticate(UserFactory(tenant=acme, username="maya"))
+    history = [
+        {"role": "user", "text": "How is Prospecting - Lookalike 1% doing this week?"},
+        {"role": "agent", "text": "Prospecting - Lookalike 1% (Meta), last 7 days: ..."},
+    ]
+    response = client.post(
+        f"/api/v1/ai-agents/walker/{ads.pk}/execute",
+        {"input": "Can you increase the budget by $500?", "context": {"history": history}},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    (action,) = body["actions"]
+    lookalike = campaign(acme, "Prospecting - Lookalike 1%")
+    assert action["requested"] and action["data"]["campaign_id"] == lookalike.pk
+    assert Decimal(action["data"]["new_daily_budget"]) == lookalike.daily_budget + 500
+    request = body["metadata"]["request"]
+    assert request["intent"] == "command" and request["verb"] == "raise"
+    assert request["amount"] == {"value": "500", "mode": "by", "per_day": True}

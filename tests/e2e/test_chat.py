@@ -17,10 +17,11 @@ from django.db import connection
 from playwright.sync_api import expect
 
 from accounts.models import Tenant, User
-from accounts.roles import SUPER_ADMIN
-from agents.models import KeywordRanking
+from accounts.roles import CFO, MARKETING_MANAGER, SUPER_ADMIN
+from agents.models import Campaign, KeywordRanking
 from channels_app.models import Conversation, Message
 from channels_app.outbound import message_deliver
+from hitl.models import Approval
 from tests.channels_app.chat.helpers import RECOMMENDATION_QUESTION, demo_tenant, quiet_campaign
 from tests.channels_app.chat.servers import Daphne
 from tests.e2e.conftest import ARTIFACTS, screenshot
@@ -105,7 +106,7 @@ def test_chat_with_the_agents(page: Any, browser: Any, site: str, maya: User, ac
 
     # Ask about ROAS: the typing indicator, then the answer from the tenant's data.
     campaign, roas = quiet_campaign(acme)
-    question = f"What's the ROAS of {campaign.name} in the last 7 days?"
+    question = f"ROAS of {campaign.name}, last 7 days?"
     page.evaluate(
         """() => {
             const typing = document.getElementById("typing");
@@ -304,3 +305,52 @@ def test_hostile_messages_do_not_run_in_the_chat_or_the_admin(
     assert console.locator("#content img[src=x], #content svg").count() == 0
     screenshot(console, "chat-hostile-admin")
     admin.close()
+
+
+def test_a_requested_raise_is_answered_at_once_and_its_outcome_follows_the_approvals(
+    page: Any, browser: Any, site: str, maya: User, acme: Tenant
+) -> None:
+    """In a conversation about a Meta campaign, "Can you increase the budget by $500?" is
+    answered at once with a pending card; the manager and then the CFO approve it in the
+    console, and the chat shows the outcome."""
+    StaffFactory(tenant=acme, username="manager", roles=[MARKETING_MANAGER])
+    StaffFactory(tenant=acme, username="cfo", roles=[CFO])
+    lookalike = Campaign.objects.get(tenant=acme, name="Prospecting - Lookalike 1%")
+    raised = lookalike.daily_budget + 500
+    log_in(page, site)
+    page.click("#new-chat")
+    page.click("#agent-options [data-agent-type=paid_ads_optimization]")
+    ask(page, "How is Prospecting - Lookalike 1% doing?")
+    expect(page.locator(".message-agent").last).to_contain_text(
+        "Prospecting - Lookalike 1% (Meta)", timeout=REPLY_TIMEOUT
+    )
+    ask(page, "Can you increase the budget by $500?")
+    answer = page.locator(".message-agent", has_text="needs approval").last
+    expect(answer).to_contain_text(f"to ${raised:,.2f}", timeout=REPLY_TIMEOUT)
+    card = page.locator(".action-card:not(.action-card-review)", has_text="Raise").last
+    expect(card).to_contain_text("Awaiting approval")
+    # The earlier answer suggested a raise of its own; this one is what maya asked for.
+    approval = Approval.objects.get(tenant=acme, action_data__requested=True)
+    assert approval.action_type == "budget_increase" and approval.status == "pending"
+    screenshot(page, "chat-requested-raise-pending")
+
+    # Two levels decide it in the console, each in their own browser.
+    for username in ("manager", "cfo"):
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        console = context.new_page()
+        console.goto(f"{site}/admin/login/?next=/admin/hitl/approval/{approval.pk}/change/")
+        console.fill("input[name=username]", username)
+        console.fill("input[name=password]", PASSWORD)
+        console.click("button[type=submit]")
+        console.wait_for_url(f"**/admin/hitl/approval/{approval.pk}/change/")
+        console.locator("#decide-approve button[type=submit]").click()
+        console.wait_for_url(f"**/admin/hitl/approval/{approval.pk}/change/")
+        context.close()
+
+    expect(page.locator(".message-system", has_text="was approved and carried out")).to_be_visible(
+        timeout=REPLY_TIMEOUT
+    )
+    expect(card).to_contain_text("Approved")
+    lookalike.refresh_from_db()
+    assert lookalike.daily_budget == raised
+    screenshot(page, "chat-requested-raise-done")

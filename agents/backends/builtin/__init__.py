@@ -9,6 +9,7 @@ with drafts, and anything off-topic with a short decline that says what the agen
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -34,8 +35,8 @@ ANSWERERS: dict[str, AgentAnswerer] = {
 # What each agent offers, for the decline of an off-topic message.
 CAN_DO: dict[str, str] = {
     AgentType.PAID_ADS: (
-        "your ad campaigns: spend, ROAS, CPA and conversions for any period, and pausing, "
-        "resuming or re-budgeting a campaign"
+        "your ad campaigns' spend, ROAS and conversions for any period, and pausing, resuming "
+        "or re-budgeting them"
     ),
     AgentType.SEO: "your search rankings, organic traffic and the keywords within reach",
     AgentType.CONTENT: "what your content earns, what to publish next, and drafting posts",
@@ -48,8 +49,17 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def decline(agent: WalkerAgent) -> Answer:
+GREETING = re.compile(r"^\W*(hi|hello|hey|hiya|good (morning|afternoon|evening)|yo)\b", re.I)
+THANKS = re.compile(r"\b(thanks|thank you|thx|ty|cheers|much appreciated)\b", re.I)
+
+
+def decline(agent: WalkerAgent, message: str) -> Answer:
+    """Off-topic: a short, polite answer that says what the agent does; never an action."""
     offer = CAN_DO.get(agent.agent_type, "your marketing data")
+    if THANKS.search(message):
+        return Answer(f"You're welcome! Ask me any time about {offer}.", {"skill": "thanks"})
+    if GREETING.match(message):
+        return Answer(f"Hi! I'm the {agent.name}: ask me about {offer}.", {"skill": "greeting"})
     return Answer(
         f"That's outside what I can help with: I'm the {agent.name}, and I answer about {offer}.",
         {"skill": "decline"},
@@ -78,7 +88,7 @@ class BuiltinBackend:
             agent_type=agent.agent_type,
         )
         if request.intent == Intent.OUT_OF_SCOPE:
-            answer, confidence = decline(agent), ANSWERED
+            answer, confidence = decline(agent, message), ANSWERED
         else:
             answer, confidence = ANSWERERS[agent.agent_type](context.tenant, request, context)
         answer = only_what_was_asked(answer, request)

@@ -16,7 +16,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import Tenant, User
 from accounts.roles import SUPER_ADMIN
-from agents.models import AgentSettings
+from agents.models import AgentSettings, Campaign
 from channels_app.chat.protocol import conversation_group
 from channels_app.chat.services import chat_conversation_create
 from channels_app.models import Channel, Conversation, Message, TurnState
@@ -296,6 +296,28 @@ async def test_reconnect_catches_up_on_exactly_what_was_missed(
 
 
 # Held replies
+
+
+async def test_a_plain_roas_question_is_answered_at_once_and_changes_nothing(
+    maya: User, acme: Tenant, enqueued: list[int]
+) -> None:
+    def statuses() -> dict[str, str]:
+        return dict(Campaign.objects.filter(tenant=acme).values_list("name", "status"))
+
+    before = await database_sync_to_async(statuses)()
+    conversation = await database_sync_to_async(start_chat)(maya)
+    socket = await connected(maya)
+    await send(socket, conversation, "What is my current ROAS?", "roas-0001")
+    ack = await socket.receive_json_from()
+    await run_turn(ack["message_id"])
+    response, _ = await receive_until(socket, "agent_response")
+    assert (
+        "ROAS" in response["message"]["content"] and "last 7 days" in response["message"]["content"]
+    )
+    assert response["cards"] == []
+    assert not await database_sync_to_async(Approval.objects.filter(tenant=acme).exists)()
+    assert await database_sync_to_async(statuses)() == before
+    await socket.disconnect()
 
 
 async def test_a_suggestion_comes_with_its_answer_as_a_pending_card_and_its_outcome_follows(
