@@ -15,6 +15,8 @@ from agents.understanding import Intent, Names, Request, understand
 EARLIER = 3
 # How the agents word a suggestion in a reply: "💡 Suggestion: <title>." and "Suggested: <...>".
 TIP = re.compile(r"💡 Suggestion: (?P<title>.+?)\. Nothing changes")
+# The agents' question when "do it" could mean several suggestions.
+WHICH = "Which one should I go ahead with?"
 SUGGESTED = re.compile(r"Suggested: (?P<title>.+?)(?:\. |\.$|: |$)", re.M)
 
 
@@ -32,14 +34,15 @@ def request_in_context(
     )
     if not (request.confirm or request.choice):
         return request
-    suggested = _last_suggestions(context)
+    suggested = last_suggestions(context)
     if not suggested or (
         request.choice and previous and previous.campaign and previous.campaign.candidates
     ):
         return request
     index = (request.choice or 1) - 1
     if request.confirm and not request.choice and len(suggested) > 1:
-        return request
+        # "Do it" after several suggestions: a command whose action the agent must ask for.
+        return replace(request, intent=Intent.COMMAND, verb=None, campaign=None)
     if not 0 <= index < len(suggested):
         return request
     taken = understand(suggested[index], names=names, today=today, agent_type=agent_type)
@@ -48,10 +51,17 @@ def request_in_context(
     return replace(taken, text=message, follow_up=True, confirm=True)
 
 
-def _last_suggestions(context: AgentContext) -> list[str]:
-    """What the agent's last reply suggested, as titles ("Raise X's daily budget to $480")."""
+def last_suggestions(context: AgentContext) -> list[str]:
+    """What the agent's last reply suggested, as titles ("Raise X's daily budget to $480"); past
+    a "which one?" of its own, the reply before it."""
     for earlier in reversed(context.messages):
-        if earlier.role == "agent":
-            tips = [m.group("title") for m in TIP.finditer(earlier.text)]
-            return tips or [m.group("title") for m in SUGGESTED.finditer(earlier.text)]
+        if earlier.role != "agent":
+            continue
+        tips = [m.group("title") for m in TIP.finditer(earlier.text)]
+        tips = tips or [m.group("title") for m in SUGGESTED.finditer(earlier.text)]
+        if tips:
+            return tips
+        if not earlier.text.startswith(WHICH):
+            return []
+        # "Which one should I go ahead with?": the suggestions are the reply before it.
     return []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -54,6 +54,10 @@ def approval_request(
     )
     repeat = _open_twin(tenant=tenant, target_key=target_key)
     if repeat is not None:
+        if (action_data or {}).get("requested") and not repeat.action_data.get("requested"):
+            # The person now asks for what the agent suggested: it is theirs, still pending.
+            repeat.action_data = {**repeat.action_data, "requested": True}
+            repeat.save(update_fields=["action_data"])
         history_add(repeat, ApprovalHistory.Event.REPEATED, notes=requested_by_agent or "")
         return repeat
     now = timezone.now()
@@ -115,9 +119,21 @@ def target_key_of(*, action_type: str, action_data: dict[str, Any], agent: str) 
     file."""
     if not agent or action_type == HELD_REPLY:
         return ""
-    target = {key: value for key, value in action_data.items() if key not in EXPLANATION_KEYS}
+    target = {
+        key: _canonical(value) for key, value in action_data.items() if key not in EXPLANATION_KEYS
+    }
     canonical = json.dumps([action_type, target], sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    """One spelling per amount: "480", "480.00" and 480 are the same budget."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        return value
+    try:
+        return format(Decimal(str(value)).normalize(), "f")
+    except InvalidOperation:
+        return value
 
 
 def _open_twin(*, tenant: Tenant, target_key: str) -> Approval | None:

@@ -123,3 +123,24 @@ def test_the_same_open_proposal_is_filed_once_and_a_repeat_attaches_to_it() -> N
     conversation = ConversationFactory(tenant=tenant, channel="chat")
     turn_answer(message=MessageFactory(conversation=conversation, body=RECOMMENDATION_QUESTION))
     assert approvals.filter(action_type="campaign_pause").count() == 2
+
+
+def test_do_it_on_a_pending_suggestion_makes_it_the_persons_request() -> None:
+    tenant = demo_tenant()
+    StaffFactory(tenant=tenant, username="boss", roles=[SUPER_ADMIN])
+    conversation = ConversationFactory(tenant=tenant, channel="chat")
+    turn_answer(message=MessageFactory(conversation=conversation, body=RECOMMENDATION_QUESTION))
+    raise_ = Approval.objects.get(action_type="budget_increase")
+    assert raise_.action_data["requested"] is False
+    # "Do it" after two suggestions asks which; "the first one" takes the raise.
+    do_it = MessageFactory(conversation=conversation, body="do it")
+    turn_answer(message=do_it)
+    which = Message.objects.get(reply_to=do_it, sender_kind="agent").body
+    assert which.startswith("Which one should I go ahead with? 1. Raise")
+    follow_up = MessageFactory(conversation=conversation, body="the first one")
+    turn_answer(message=follow_up)
+    raise_.refresh_from_db()
+    assert raise_.action_data["requested"] is True and raise_.status == "pending"
+    assert Approval.objects.filter(action_type="budget_increase").count() == 1
+    reply = Message.objects.get(reply_to=follow_up, sender_kind="agent")
+    assert f"⚠️ {raise_.title} needs approval" in reply.body

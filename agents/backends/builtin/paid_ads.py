@@ -31,6 +31,7 @@ from agents.models import Campaign, Platform
 from agents.selectors import AdStats, Window
 from agents.types import ActionType
 from agents.understanding import Intent, Request
+from agents.understanding.context import WHICH, last_suggestions
 
 WINDOW_DAYS = 7
 MONTH_DAYS = 30
@@ -381,6 +382,14 @@ def answer(tenant: Tenant, request: Request, context: AgentContext) -> tuple[Ans
         return Answer(
             "I have no ad campaign data for you yet: import it first.", has_data=False
         ), NO_DATA
+    if request.intent == Intent.COMMAND and request.confirm and request.verb is None:
+        suggested = last_suggestions(context)
+        if suggested:
+            listed = "; ".join(f"{n}. {title}" for n, title in enumerate(suggested, 1))
+            return Answer(
+                f"{WHICH} {listed}. Tell me its number.",
+                {"skill": "which_suggestion", "candidates": suggested},
+            ), ANSWERED
     if request.intent == Intent.COMMAND:
         result = campaign_commands.command(tenant, request)
         result.figures["skill"] = "command"
