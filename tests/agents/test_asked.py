@@ -264,3 +264,11 @@ def test_the_execute_api_answers_the_raise_with_its_action_and_the_request_it_re
     request = body["metadata"]["request"]
     assert request["intent"] == "command" and request["verb"] == "raise"
     assert request["amount"] == {"value": "500", "mode": "by", "per_day": True}
+
+
+def test_a_question_this_agents_data_cannot_answer_is_the_low_confidence_case(
+    acme: Tenant,
+) -> None:
+    result = ask(acme, "What's the churn risk of our customers?")
+    assert result.confidence < 0.6 and result.actions == ()
+    assert "Audience agent" in result.text

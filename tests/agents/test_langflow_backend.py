@@ -22,6 +22,7 @@ from agents.backends.langflow import (
 )
 from agents.checks import check_langflow_instances, check_langflow_settings
 from agents.models import AgentInstance, WalkerAgent
+from tests.agents.factories import CampaignFactory
 from tests.agents.fake_langflow import FakeLangflow, FakeResponse, run_response
 from tests.factories import TenantFactory
 
@@ -114,6 +115,9 @@ def test_run_posts_the_documented_request_and_reads_the_reply(
     ]
     assert tweak["history_text"].splitlines()[0] == "user: Earlier message 2"
     assert len(tweak["history_text"].splitlines()) == 10
+    # What the built-in agents read in the message, for the flow to use too.
+    assert tweak["intent"] == "question" and tweak["slots"]["text"] == MESSAGE
+    assert set(tweak["slots"]) >= {"verb", "campaign", "platform", "metric", "period", "amount"}
 
     assert result.ok
     assert result.text == "Zephyr ranks #3 for 'trail shoes'."
@@ -495,3 +499,13 @@ def test_langflow_settings_check(
     settings.LANGFLOW_API_KEY = key
 
     assert [message.id for message in check_langflow_settings()] == ids
+
+
+def test_the_flow_is_given_the_parsed_command(fake: FakeLangflow, context: AgentContext) -> None:
+    CampaignFactory(tenant=context.tenant, name="Search - Brand", platform="google_ads")
+    fake.script(FakeResponse(body=run_response("On it.")))
+    run(context, "Set search brand to $600 a day")
+    slots = fake.requests[0].body["tweaks"]["EnGardeContext"]["slots"]
+    assert slots["intent"] == "command" and slots["verb"] == "set"
+    assert slots["campaign"]["found"]["name"] == "Search - Brand"
+    assert slots["amount"] == {"value": "600", "mode": "to", "per_day": True}

@@ -15,6 +15,7 @@ from agents.backends.builtin.common import (
     ANSWERED,
     MAX_SUGGESTIONS,
     NO_DATA,
+    UNMATCHED,
     Answer,
     Skill,
     best_skill,
@@ -403,6 +404,17 @@ def answer(tenant: Tenant, request: Request, context: AgentContext) -> tuple[Ans
     return question(tenant, request, latest)
 
 
+# Who answers the metrics this agent's data lacks.
+OTHER_AGENTS = {
+    "rankings": "The SEO agent",
+    "traffic": "The SEO agent",
+    "engagement": "The Content agent",
+    "churn": "The Audience agent",
+    "ltv": "The Audience agent",
+    "size": "The Audience agent",
+}
+
+
 def question(tenant: Tenant, request: Request, latest: date) -> tuple[Answer, float]:
     """A question answered for the scope and period asked. A named campaign the data lacks gets
     "did you mean ...?"; a metric gets its figure; the rest, the skill the words call for."""
@@ -420,6 +432,13 @@ def question(tenant: Tenant, request: Request, latest: date) -> tuple[Answer, fl
     window = Window(period.start, min(period.end, latest))
     scope = ad_figures.scope_of(platform, campaign)
     skill, score = best_skill(request.text, SKILLS)
+    if request.metric and request.metric not in ad_figures.AD_METRICS | {"budget"}:
+        # In the agents' field, but not in this agent's data: a person should look at it.
+        owner = OTHER_AGENTS.get(request.metric, "another agent")
+        return Answer(
+            f"I don't have {request.metric} figures: I read your ad campaigns. {owner} does.",
+            {"skill": "not_mine", "metric": request.metric},
+        ), UNMATCHED
     if request.metric in ad_figures.AD_METRICS and skill.name != "ranking":
         result = ad_figures.figure(
             tenant, metric=request.metric, scope=scope, period=period, latest=latest
