@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -185,6 +186,8 @@ def _think(*, message: Message, conversation: Conversation) -> None:
                 metadata={
                     "run_id": run.pk,
                     "actions": [action.as_dict() for action in result.actions],
+                    # What the agent read in the message: the explainer shows it to approvers.
+                    "understood": understood(result.metadata),
                     **({"error": result.error} if result.error else {}),
                 },
             )
@@ -242,6 +245,17 @@ def _think(*, message: Message, conversation: Conversation) -> None:
             duration_ms=run.latency_ms,
             data={"error": result.error, "run_id": run.pk},
         )
+
+
+def understood(metadata: dict[str, Any]) -> dict[str, Any]:
+    request = metadata.get("request") or {}
+    scope, period = metadata.get("scope") or {}, metadata.get("period") or {}
+    return {
+        "intent": request.get("intent"),
+        "verb": request.get("verb"),
+        "scope": scope.get("label") if isinstance(scope, dict) else None,
+        "period": period.get("label") if isinstance(period, dict) else None,
+    }
 
 
 def _hold(

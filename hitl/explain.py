@@ -10,7 +10,7 @@ from accounts.models import User
 from hitl.models import Approval, HoldReason
 from privacy.masking import text_for
 
-EXPLAINED_KEYS = ("description", "rationale")
+EXPLAINED_KEYS = ("description", "rationale", "requested")
 
 
 def _hold_reason(value: str) -> str:
@@ -48,6 +48,9 @@ def approval_explain(*, approval: Approval, viewer: User) -> dict[str, Any]:
             "question": text_for(viewer, inbound.body) if inbound is not None else None,
             "proposed_reply": text_for(viewer, reply.body) if reply is not None else None,
             "reply_confidence": reply.confidence if reply is not None else None,
+            # The person asked for exactly this, or it is the agent's own suggestion.
+            "requested": bool(data.get("requested")),
+            "understood": (reply.metadata or {}).get("understood") if reply is not None else None,
         },
         "data": {key: value for key, value in data.items() if key not in EXPLAINED_KEYS},
         "risk": {

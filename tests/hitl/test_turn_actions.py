@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from accounts.roles import SUPER_ADMIN
 from agents.models import AgentSettings, Campaign, ContentItem
 from channels_app.models import Message, TurnState
 from channels_app.turns import turn_answer
+from hitl.explain import approval_explain
 from hitl.models import HELD_REPLY, Approval
 from hitl.services import approval_approve, approval_request
 from tests.agents.factories import ContentItemFactory
@@ -144,3 +146,26 @@ def test_do_it_on_a_pending_suggestion_makes_it_the_persons_request() -> None:
     assert Approval.objects.filter(action_type="budget_increase").count() == 1
     reply = Message.objects.get(reply_to=follow_up, sender_kind="agent")
     assert f"⚠️ {raise_.title} needs approval" in reply.body
+
+
+def test_the_explainer_says_whether_the_person_asked_and_what_the_agent_understood() -> None:
+    tenant = demo_tenant()
+    boss = StaffFactory(tenant=tenant, username="boss", roles=[SUPER_ADMIN])
+    conversation = ConversationFactory(tenant=tenant, channel="chat")
+    turn_answer(message=MessageFactory(conversation=conversation, body=RECOMMENDATION_QUESTION))
+    suggestion = Approval.objects.get(action_type="budget_increase")
+    why = approval_explain(approval=suggestion, viewer=boss)["why"]
+    assert why["requested"] is False and why["understood"]["intent"] == "question"
+    asked = MessageFactory(conversation=conversation, body="Set Search - Brand to $150 a day")
+    turn_answer(message=asked)
+    command = Approval.objects.get(message__reply_to=asked)
+    why = approval_explain(approval=command, viewer=boss)["why"]
+    assert why["requested"] is True
+    assert why["understood"] == {"intent": "command", "verb": "set", "scope": None, "period": None}
+    assert "requested" not in approval_explain(approval=command, viewer=boss)["data"]
+    client = Client()
+    client.force_login(boss)
+    page = client.get(f"/admin/hitl/approval/{suggestion.pk}/change/").content.decode()
+    assert "the agent's own suggestion" in page and "Understood as" in page
+    page = client.get(f"/admin/hitl/approval/{command.pk}/change/").content.decode()
+    assert "the person asked for exactly this" in page and "command (set)" in page
