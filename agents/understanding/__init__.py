@@ -85,8 +85,10 @@ def names_for(tenant: Tenant) -> Names:
             )
         ),
         content=tuple(
-            Named(id=pk, name=title, kind="content", status=status)
-            for pk, title, status in content.values_list("pk", "title", "status")
+            Named(id=pk, name=title, kind="content", platform=channel, status=status)
+            for pk, title, status, channel in content.values_list(
+                "pk", "title", "status", "channel"
+            )
         ),
         segments=tuple(
             Named(id=pk, name=name, kind="segment")

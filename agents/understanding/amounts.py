@@ -84,7 +84,8 @@ def find_amount(text: str, verb: Verb | None, budget_words: bool) -> FoundAmount
         matches += [(m.start(), m.end(), decimal_of(m), False) for m in pattern.finditer(text)]
     matches += [(m.start(), m.end(), decimal_of(m), True) for m in PERCENT.finditer(text)]
     if verb in BUDGET_VERBS:
-        matches += [(m.start(), m.end(), decimal_of(m), False) for m in BARE.finditer(text)]
+        # From the number, so the "to" of "bump it to 600" is read as the mode word before it.
+        matches += [(m.start("num"), m.end(), decimal_of(m), False) for m in BARE.finditer(text)]
     per_day = _per_day(text, verb, budget_words)
     chosen: list[FoundAmount] = []
     for start, end, value, is_percent in sorted(matches, key=lambda item: (item[0], -item[1])):

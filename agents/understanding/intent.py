@@ -201,6 +201,8 @@ def _verb(word: str, after: list[str], clause: str) -> tuple[Verb | None, int]:
         return Verb.RAISE, 2
     if word == "add" and (MONEY_OR_NUMBER.search(clause) or "budget" in after):
         return Verb.RAISE, 1
+    if word == "take" and "off" in after and MONEY_OR_NUMBER.search(clause):
+        return Verb.LOWER, 1  # "take $50 off the brand budget"
     if word == "drop":
         money = MONEY_OR_NUMBER.search(clause) or "budget" in after
         return (Verb.LOWER if money else Verb.PAUSE), 1
@@ -216,7 +218,9 @@ def _verb(word: str, after: list[str], clause: str) -> tuple[Verb | None, int]:
         return Verb.PUBLISH, 1  # "post it", "post the draft"; not "post performance"
     if word == "set" and after[:1] == ["up"]:
         return None, 1  # "set up a campaign" creates, which no verb here does
-    if word in ("send", "email", "get", "pull", "give") and EXPORTABLE & set(after):
+    if word in ("update", "brief") and after[:1] in (["me"], ["us"]):
+        return None, 1  # "update me on ...": a question, not a change
+    if word in ("send", "email", "get", "pull", "give", "gimme") and EXPORTABLE & set(after):
         return Verb.EXPORT, 1
     return SIMPLE_VERBS.get(word), 1
 
@@ -239,10 +243,10 @@ def _asks_content(rest: list[str]) -> bool:
     head = rest[0]
     if head == "post":
         return _counted(rest[1:])  # "post 3 captions" asks for them; "post it" publishes
-    if head == "give":
+    if head in ("give", "gimme"):
         # "give me 3 captions", "give us ideas for ..."; not "give me the ads report"
-        asked = rest[2:]
-        return rest[1:2] in (["me"], ["us"]) and (
+        asked = rest[1:] if head == "gimme" else rest[2:]
+        return (head == "gimme" or rest[1:2] in (["me"], ["us"])) and (
             _counted(asked) or (bool(asked) and asked[0] in CONTENT_NOUNS)
         )
     if head == "make":
@@ -295,7 +299,7 @@ def is_confirmation(text: str) -> bool:
 CHOICE_FILLERS = wordset(
     """the one number no num option choice please i mean meant go with pick take choose let's
     lets that this campaign segment draft ok okay yes yeah is it it's its for me i'll we'll want
-    like i'd sure"""
+    like i'd sure do"""
 )
 LAST = -1  # "the last one": resolved against the candidates by the caller
 

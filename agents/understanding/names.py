@@ -26,6 +26,8 @@ from rapidfuzz import fuzz, process, utils
 from agents.understanding.request import Named, NameMatch
 from agents.understanding.text import Text, Token, words
 from agents.understanding.vocabulary import (
+    AD_PLATFORMS,
+    AD_PRODUCTS,
     CAMPAIGN_ANCHORS,
     CONTENT_ANCHORS,
     FILLERS,
@@ -47,7 +49,7 @@ SAME_WORD = 85
 TIE_MARGIN = 8
 # Below this WRatio, the closest name is too far to suggest ("foobar" is 45 from anything).
 SUGGEST_FLOOR = 50
-ANAPHORS = frozenset({"it", "them", "that", "this", "those", "these"})
+ANAPHORS = frozenset({"it", "its", "them", "their", "that", "this", "those", "these"})
 ANCHORS = {"campaign": CAMPAIGN_ANCHORS, "content": CONTENT_ANCHORS, "segment": SEGMENT_ANCHORS}
 # Never evidence in a message: what is left once these go is what may name something.
 NEVER_NAMES = (
@@ -84,7 +86,7 @@ def name_words(name: str) -> list[str]:
 def similarity(said: str, name_word: str) -> float:
     """How surely a message word is a name word: 100 when equal, rapidfuzz's ratio when close
     (short words must be equal: "max" is not "mix"), 0 otherwise."""
-    if said == name_word:
+    if said == name_word or said == name_word + "s":  # "our VIPs" for "VIP customers"
         return 100.0
     if min(len(said), len(name_word)) <= 3:
         return 0.0
@@ -128,11 +130,18 @@ class Scored:
     partial: bool
 
 
+# Never evidence, even in a name made of nothing else.
+NEVER_EVIDENCE = FILLERS | FUNCTION | QUESTION_WORDS | VERB_FORMS
+
+
 def is_evidence(word: str, kind_words: set[str]) -> bool:
-    """Judging words ("running", "live") count when some name of the kind has them."""
+    """Judging words ("running", "live") count when some name of the kind has them, and so do
+    the nouns of a name made only of such words ("newsletter" of "Newsletter only")."""
     if word.isdigit():
         return True
-    return word not in NEVER_NAMES and (word not in JUDGING or word in kind_words)
+    if word in kind_words and word not in NEVER_EVIDENCE:
+        return True
+    return word not in NEVER_NAMES and word not in JUDGING
 
 
 def runs_of(
@@ -177,6 +186,15 @@ def _anchor(runs: list[Run], tokens: list[Token], kind: str, verb_end: int | Non
         if holder is not None:
             holder.anchored = holder.kind_anchored = True
             return
+
+
+def _anchor_products(runs: list[Run], tokens: list[Token]) -> None:
+    """ "google shopping", "meta shopping": an ad product right after its platform."""
+    for run in runs:
+        first = run.tokens[0]
+        before = next((t for t in tokens if t.index == first.index - 1), None)
+        if before and before.word in AD_PLATFORMS and first.word in AD_PRODUCTS:
+            run.anchored = True
 
 
 def _score(row: Named, runs: list[Run]) -> Scored | None:
@@ -274,6 +292,8 @@ class Matcher:
         rows = self.rows if pool is None else tuple(pool)
         tokens = _tokens(text)
         runs = runs_of(tokens, self.kind, self.kind_words, verb_end)
+        if self.kind == "campaign" and self.unanchored:
+            _anchor_products(runs, tokens)  # not to the SEO agent, for whom google is search
         if answering:
             for run in runs:
                 run.anchored = True
@@ -286,6 +306,8 @@ class Matcher:
         anchored = any(result.anchored for result in tied)
         if anchored:  # "the lookalike campaign vs retargeting": the one next to "campaign"
             tied = [result for result in tied if result.anchored]
+        # "lapsed customers": the name that explains every word over one that shares a word
+        tied = [result for result in tied if not result.partial] or tied
         spans = _spans(text, tokens, tied)
         asked = " ".join(text.snippet(start, end) for start, end in spans)
         if any(result.partial for result in tied):

@@ -15,8 +15,8 @@ from datetime import date
 from agents.types import AgentType
 from agents.understanding.amounts import find_amount, find_count
 from agents.understanding.intent import Action, read_action
-from agents.understanding.names import Matcher, Mention
-from agents.understanding.periods import find_period
+from agents.understanding.names import ANCHORS, Matcher, Mention
+from agents.understanding.periods import find_before, find_period
 from agents.understanding.request import (
     CAMPAIGN_VERBS,
     Intent,
@@ -36,6 +36,7 @@ from agents.understanding.slots import (
 from agents.understanding.text import Text, words
 from agents.understanding.vocabulary import (
     ALWAYS_OFF_TOPIC,
+    BRIEFING,
     FILLERS,
     FUNCTION,
     JUDGING,
@@ -54,10 +55,12 @@ NOT_ABOUT_CAMPAIGNS = {AgentType.SEO, AgentType.CONTENT, AgentType.AUDIENCE}
 NOT_ABOUT_SEGMENTS = {AgentType.SEO, AgentType.CONTENT}
 CONTENT_WORDS = wordset("draft drafts article articles blog post posts caption captions")
 MARKETING_VERBS = {Verb.PAUSE, Verb.RESUME, Verb.PUBLISH, Verb.EXPORT}
-# Opens a follow-up: "and on TikTok?", "what about last month?", "same for Meta".
+# Opens a follow-up: "and on TikTok?", "what about last month?", "same for Meta", "now make
+# them for LinkedIn".
 FOLLOW_LEAD = re.compile(
     r"^(?:(?:ok|okay|thanks|great|cool|so|now)[\s,]+)*"
-    r"(?:and|what about|how about|same (?:for|with|but|thing for)|what of|now for|also for)\b"
+    r"(?:and|what about|how about|same (?:for|with|but|thing for)|what of|now for|also for"
+    r"|(?:make|do|write) (?:it|them|that|those|the same|one|some)(?: again)? (?:for|on))\b"
 )
 # Words that refer back to what the last message was about.
 BACK_WORDS = frozenset({"it", "its", "them"})
@@ -136,10 +139,13 @@ def read(
     matchers = _matchers(names, everything, action, agent_type)
     mentions: dict[str, Mention] = {}
     for kind, matcher in matchers.items():
-        if (mention := matcher.exact(text)) is not None:
+        mention = matcher.exact(text)
+        if mention is not None and not _another_kinds_noun(text, mention, kind):
             mentions[kind] = mention
             _blank(text, mention)
     found_period = find_period(text.masked, today)
+    if found_period is None and earlier is not None and earlier.period is not None:
+        found_period = find_before(text.masked, earlier.period, today)
     if found_period is not None:
         text.mask(found_period.start, found_period.end)
     said_platform, said_channel = find_platforms(text.masked, agent_type)
@@ -178,6 +184,9 @@ def read(
     if found_period is not None:
         blank = " " * (found_period.end - found_period.start)
         topic_text = topic_text[: found_period.start] + blank + topic_text[found_period.end :]
+    content = _match(mentions.get("content"))
+    if content is not None and content.candidates and channel:
+        content = _on_channel(content, channel)
     request = Request(
         text=raw,
         intent=intent,
@@ -187,7 +196,7 @@ def read(
         metric=metric,
         period=found_period.period if found_period else None,
         amount=found_amount.amount if found_amount else None,
-        content=_match(mentions.get("content")),
+        content=content,
         segment=_match(mentions.get("segment")),
         count=find_count(text.masked),
         content_kind=content_kind if content_context else None,
@@ -285,6 +294,29 @@ def _pools(
     return pools
 
 
+def _another_kinds_noun(text: Text, mention: Mention, kind: str) -> bool:
+    """ "the trail runners campaign": a segment's name followed by "campaign" is a campaign's
+    loose name, left to the fuzzy match."""
+    end = max(span_end for _, span_end in mention.spans)
+    following = next((token.word for token in text.tokens() if token.start >= end), None)
+    if following is None or following in ANCHORS[kind]:
+        return False
+    return any(following in nouns for other, nouns in ANCHORS.items() if other != kind)
+
+
+def _on_channel(match: NameMatch, channel: str) -> NameMatch:
+    """Of equally named pieces, those on the channel asked ("the summit gtx email")."""
+    kept = tuple(row for row in match.candidates if row.platform == channel)
+    if len(kept) == 1:
+        return NameMatch(found=kept[0], candidates=(), asked=match.asked, suggestion=None)
+    return NameMatch(
+        found=None,
+        candidates=kept or match.candidates,
+        asked=match.asked,
+        suggestion=match.suggestion,
+    )
+
+
 def _overlap(one: Mention, other: Mention) -> bool:
     return any(a < d and c < b for a, b in one.spans for c, d in other.spans)
 
@@ -332,6 +364,7 @@ def _intent(
     in_scope = bool(
         MARKETING.search(lowered)
         or PERFORMANCE_SMALL_TALK.search(lowered)
+        or BRIEFING.search(lowered)
         or metric
         or named
         or platform

@@ -188,8 +188,12 @@ def _month_day(match: re.Match[str], today: date) -> Period | None:
     return _single(_dated(groups["y"], groups["m"], groups["d"], today), groups["lead"], today)
 
 
+UNITS = {"d": "day", "w": "week", "m": "month", "y": "year"}
+
+
 def _rolling(match: re.Match[str], today: date) -> Period | None:
-    count, unit, word = _number(match.group("n")), match.group("unit"), match.group("word")
+    count, word = _number(match.group("n")), match.group("word")
+    unit = UNITS[match.group("unit")[0]]
     if count < 1:
         return None
     end = today - timedelta(days=1)
@@ -219,7 +223,7 @@ def _relative_day(match: re.Match[str], today: date) -> Period | None:
     if "before" in words:
         day = today - timedelta(days=2)
         return _period(day, day, f"the day before yesterday ({short(day, today)})")
-    if "yesterday" in words or "night" in words:
+    if "yesterday" in words or "yday" in words or "night" in words:
         day = today - timedelta(days=1)
         return _period(day, day, f"yesterday ({short(day, today)})")
     return _period(today, today, f"today ({short(today, today)})")
@@ -382,20 +386,28 @@ PATTERNS: list[tuple[re.Pattern[str], Handler]] = [
     (
         re.compile(
             rf"\b(?:the\s+)?(?P<word>last|past|previous|prior)\s+(?P<n>{_COUNT})\s+"
-            r"(?P<unit>day|week|month|year)s?\b"
+            r"(?P<unit>day|week|wk|month|mo|year|yr)s?\b"
+        ),
+        _rolling,
+    ),
+    (
+        # Written short: "last 30d", "past 2wks", "last 3 mos".
+        re.compile(
+            r"\b(?:the\s+)?(?P<word>last|past|previous|prior)\s+(?P<n>\d{1,3})\s*"
+            r"(?P<unit>d|w|wk|m|mo|y|yr)s?\b"
         ),
         _rolling,
     ),
     (re.compile(r"\b(?:the\s+)?past\s+(?P<unit>week|month|year)\b"), _past_unit),
     (
         re.compile(
-            r"\b(?:the day before yesterday|yesterday|last night|today|this morning|tonight)\b"
+            r"\b(?:the day before yesterday|yesterday|yday|last night|today|this morning|tonight)\b"
         ),
         _relative_day,
     ),
     (
         re.compile(
-            r"\b(?:this week|week to date|wtd|(?:last|previous|prior) week"
+            r"\b(?:this (?:week|wk)|week to date|wtd|(?:last|previous|prior) (?:week|wk)"
             r"|(?:the )?week before last"
             rf"|(?P<ago>\d|{'|'.join(NUMBER_WORDS)}) weeks ago)\b"
         ),
@@ -444,6 +456,35 @@ def find_period(text: str, today: date) -> Found | None:
     if not found:
         return None
     return min(found, key=lambda item: (item.start, -(item.end - item.start)))
+
+
+# "and the week before?": the period before the one the conversation is about. Not "the week
+# before last" nor "the day before yesterday", which state their own period.
+BEFORE = re.compile(
+    r"\b(?:the\s+)?(?P<unit>day|week|month|year)\s+(?:before|earlier|prior)\b"
+    r"(?!\s+(?:last|yesterday))"
+)
+
+
+def find_before(text: str, earlier: Period, today: date) -> Found | None:
+    """ "the week before", read against the period of the previous message: the week (day,
+    month, year) just before it starts."""
+    match = BEFORE.search(lower(text))
+    if match is None:
+        return None
+    unit = match.group("unit")
+    if unit == "day":
+        start = end = earlier.start - timedelta(days=1)
+    elif unit == "week":
+        start, end = earlier.start - timedelta(days=7), earlier.start - timedelta(days=1)
+    elif unit == "month":
+        end = earlier.start.replace(day=1) - timedelta(days=1)
+        start = end.replace(day=1)
+    else:
+        start, end = date(earlier.start.year - 1, 1, 1), date(earlier.start.year - 1, 12, 31)
+    dates = short(start, today) if start == end else span(start, end, today)
+    label = f"the {unit} before ({dates})"
+    return Found(_period(start, end, label), match.start(), match.end())
 
 
 def period_resolve(text: str, today: date) -> Period | None:

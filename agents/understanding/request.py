@@ -71,7 +71,7 @@ class Named:
     id: int
     name: str
     kind: str
-    platform: str = ""
+    platform: str = ""  # a campaign's ad platform, a content item's channel
     status: str = ""
 
     def as_dict(self) -> dict[str, Any]:

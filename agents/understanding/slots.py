@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
+
 from agents.types import AgentType
 from agents.understanding.text import words
 from agents.understanding.vocabulary import AD_PLATFORMS, CHANNELS, CONTENT_KINDS
@@ -31,7 +33,7 @@ METRICS: list[tuple[re.Pattern[str], str]] = [
     ),
     (
         re.compile(
-            r"\bhow (?:big|large)\b|\bsize\b|\bhow many (?:people|members|customers|users"
+            r"\bhow (?:big|large)\b|\bsizes?\b|\bhow many (?:people|members|customers|users"
             r"|subscribers|contacts|buyers)\b|\bnumber of (?:people|members|customers|users"
             r"|subscribers|contacts|buyers)\b"
         ),
@@ -55,10 +57,19 @@ METRICS: list[tuple[re.Pattern[str], str]] = [
         re.compile(
             r"\bconversions?\b|\bconverted\b|\bconverting\b|\bpurchases?\b|\borders\b"
             r"|\bsign[- ]?ups?\b|\bleads\b"
+            # Sales counted are conversions, not revenue: "how many sales did we get?"
+            r"|\bhow many (?:sales|orders|purchases)\b|\bnumber of (?:sales|orders)\b"
         ),
         "conversions",
     ),
-    (re.compile(r"\brank\w*|\bpositions?\b|\bkeywords?\b|\bserps?\b"), "rankings"),
+    (
+        # Not "rank" the verb: "rank my campaigns by ROAS" asks for ROAS.
+        re.compile(
+            r"\brank(?!\s+(?:my|our|the|all|them|these|those|campaigns?|ads|by)\b)\w*"
+            r"|\bpositions?\b|\bkeywords?\b|\bserps?\b"
+        ),
+        "rankings",
+    ),
     (
         re.compile(r"\btraffic\b|\bvisits?\b|\bvisitors?\b|\bsessions?\b|\bpage ?views\b"),
         "traffic",
@@ -78,12 +89,49 @@ AGENT_METRICS: dict[str, list[tuple[re.Pattern[str], str]]] = {
     AgentType.CONTENT: [(re.compile(r"\bperform\w*|\bresonat\w*|\breach\b"), "engagement")],
     AgentType.AUDIENCE: [
         (re.compile(r"\bhow many\b"), "size"),
-        (re.compile(r"\bvalue\b|\bworth\b"), "ltv"),
+        (re.compile(r"\bvalue\b|\bvaluable\b|\bworth\b"), "ltv"),
     ],
 }
 
 
+# Misspelt metric and platform words are read as the word ("spned", "tiktk", "linkdin"): one
+# edit from a long word; for "spend" only two letters swapped, as "speed" is a word of its own.
+METRIC_WORDS = (
+    "spend",
+    "revenue",
+    "conversions",
+    "conversion",
+    "impressions",
+    "engagement",
+    "rankings",
+    "traffic",
+)
+PLATFORM_SPELLINGS = tuple(
+    dict.fromkeys(word for word in (*AD_PLATFORMS, *CHANNELS) if len(word) >= 6)
+)
+_LETTERS = re.compile(r"[a-z]+")
+
+
+def spelt(word: str, targets: tuple[str, ...]) -> str:
+    """The target a word misspells, else the word."""
+    if len(word) < 5 or word in targets:
+        return word
+    for target in targets:
+        if word[0] != target[0] or word.startswith(target):
+            continue  # "googled" is a word of its own
+        if DamerauLevenshtein.distance(word, target) != 1:
+            continue
+        if len(target) >= 6 or Levenshtein.distance(word, target) == 2:
+            return target
+    return word
+
+
+def _respelt(text: str, targets: tuple[str, ...]) -> str:
+    return _LETTERS.sub(lambda match: spelt(match.group(), targets), text)
+
+
 def find_metric(text: str, agent_type: str | None) -> str | None:
+    text = _respelt(text, METRIC_WORDS)
     patterns = METRICS + AGENT_METRICS.get(agent_type or "", [])
     found = [
         (match.start(), -(match.end() - match.start()), metric)
@@ -96,7 +144,8 @@ def find_metric(text: str, agent_type: str | None) -> str | None:
 def find_platforms(text: str, agent_type: str | None) -> tuple[str | None, str | None]:
     """The ad platform and the content channel the message names (the first of each). To the
     SEO agent "google" is the search engine, not Google Ads."""
-    said = words(text.replace("tik tok", "tiktok"))
+    said = words(text.replace("tik tok", "tiktok").replace("tik-tok", "tiktok"))
+    said = [spelt(word, PLATFORM_SPELLINGS) for word in said]
     platform: str | None = None
     channel: str | None = None
     for index, word in enumerate(said):

@@ -55,7 +55,9 @@ TIME_WORDS = wordset(
 
 # Words in names and messages that never make a name match by themselves.
 NOISE = wordset(
-    "campaign campaigns ad ads advert adverts adset adsets budget budgets daily account"
+    "campaign campaigns ad ads advert adverts adset adsets budget budgets daily account "
+    # how much, not what: "cut its budget in half"
+    "half percent dollars dollar bucks"
 )
 
 # Every form of the verbs the parser reads as actions.
@@ -90,6 +92,10 @@ GENERIC = wordset(
     cpa ctr seo organic paid social marketing shopping brand report reports summary overview
     recap brief briefing dashboard breakdown analysis stats figures data insights trend trends"""
 )
+
+# Ad products named after their platform: "google shopping" is a campaign's name, where
+# "shopping" alone is too common a word to name one.
+AD_PRODUCTS = wordset("shopping search brand display video")
 
 # Platform words: the ad platform, and for content the channel.
 AD_PLATFORMS = {
@@ -203,12 +209,24 @@ MARKETING = re.compile(
     r"|cpa\b|cpc\b|cpm\b|ctr\b|click|impression|reach\b|conversion|convert|seo\b|keyword|rank"
     r"|serp|search\b|traffic|visit|session|content|posts?\b|blog|article|caption|newsletter|emails?\b"
     r"|audience|segment|churn|customer|subscriber|buyer|ltv\b|lifetime value|perform"
-    r"|marketing|engag|likes\b|followers|metric|kpi|dashboard|report|summary|overview|recap"
+    r"|marketing|engag|likes\b|followers|metric|kpi|dashboard|report|summar|overview|recap"
     r"|brief|analytic|funnel|leads?\b|organic|backlink|landing page|draft|publish|export"
     r"|promo|creative|copy\b|hashtag|influencer|retarget|lookalike|outline|tweet|caption"
     r"|meta\b|facebook|instagram|tiktok|google|adwords|linkedin|youtube|business\b|growth"
-    r"|results\b|numbers\b|figures\b|stats\b|statistics|trend|orders?\b|purchases?\b"
+    r"|results\b|numbers\b|figures\b|stats\b|statistics|trend|purchases?\b"
+    # Orders counted, not "order me a pizza".
+    r"|orders\b|order (?:value|size|count|volume)s?\b|average order"
+    r"|formats?\b|write about|(?:post|publish|write) next"
+    # Rankings moving: "why did we drop for running jacket?"
+    r"|(?:drop|dropped|fell|fall|fallen|climb|climbed|slipped) (?:for|on|in)\b"
     r"|recommend|suggestion|optimi[sz]|improve|advice|advise)"
+)
+# Asking for a brief: what needs attention, what changed. In scope for every agent.
+BRIEFING = re.compile(
+    r"\b(?:attention|focus on|priorit\w*|updates\b|(?:any|an|the|latest|quick) update\b"
+    r"|what(?:'?s| is) new|anything new"
+    r"|anything (?:urgent|important)|urgent|what(?:'s| has|'ve| have)? changed|catch (?:me|us) up"
+    r"|should (?:i|we) (?:know|do)\b|what happened)"
 )
 # Whole-message performance questions that name no metric: "how are we doing?".
 PERFORMANCE_SMALL_TALK = re.compile(
@@ -221,5 +239,5 @@ ALWAYS_OFF_TOPIC = re.compile(r"\b(?:jokes?|riddles?|horoscopes?|lottery)\b")
 # known name ("write 3 posts with our summer recipes" is content).
 USUALLY_OFF_TOPIC = re.compile(
     r"\b(?:weather|who won|the game|football|soccer|basketball|baseball|movies?|songs?|poems?"
-    r"|recipes?|meaning of life|what time is it)\b"
+    r"|recipes?|meaning of life|what time is it|ceo|founder|stock price|share price|banned)\b"
 )

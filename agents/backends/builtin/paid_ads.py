@@ -432,14 +432,19 @@ def question(tenant: Tenant, request: Request, latest: date) -> tuple[Answer, fl
     window = Window(period.start, min(period.end, latest))
     scope = ad_figures.scope_of(platform, campaign)
     skill, score = best_skill(request.text, SKILLS)
-    if request.metric and request.metric not in ad_figures.AD_METRICS | {"budget"}:
+    ranks_campaigns = skill.name == "ranking" and request.metric in (None, "rankings", "roas")
+    if (
+        request.metric
+        and request.metric not in ad_figures.AD_METRICS | {"budget"}
+        and not ranks_campaigns
+    ):
         # In the agents' field, but not in this agent's data: a person should look at it.
         owner = OTHER_AGENTS.get(request.metric, "another agent")
         return Answer(
             f"I don't have {request.metric} figures: I read your ad campaigns. {owner} does.",
             {"skill": "not_mine", "metric": request.metric},
         ), UNMATCHED
-    if request.metric in ad_figures.AD_METRICS and skill.name != "ranking":
+    if request.metric in ad_figures.AD_METRICS and not ranks_campaigns:
         result = ad_figures.figure(
             tenant, metric=request.metric, scope=scope, period=period, latest=latest
         )

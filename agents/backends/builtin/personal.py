@@ -6,7 +6,7 @@ from __future__ import annotations
 from accounts.models import Tenant
 from agents import selectors
 from agents.backends.base import AgentContext
-from agents.backends.builtin import audience, paid_ads, seo
+from agents.backends.builtin import ad_figures, audience, paid_ads, seo
 from agents.backends.builtin.common import ANSWERED, Answer, Skill, best_skill, confidence
 from agents.understanding import Intent, Request
 
@@ -27,6 +27,9 @@ def attention(tenant: Tenant, message: str) -> Answer:
         actions=[action for part in parts for action in part.actions],
     )
 
+
+AUDIENCE_METRICS = frozenset({"churn", "ltv", "size"})
+SEO_METRICS = frozenset({"rankings", "traffic"})
 
 SKILLS = [
     Skill(
@@ -52,6 +55,13 @@ def answer(tenant: Tenant, request: Request, context: AgentContext) -> tuple[Ans
             "export, ask the Paid Ads, Content or Audience agent.",
             {"skill": "handoff"},
         ), ANSWERED
+    # A question about one figure gets that figure, from the agent whose data holds it.
+    if request.metric in ad_figures.AD_METRICS and selectors.latest_ad_day(tenant) is not None:
+        return paid_ads.answer(tenant, request, context)
+    if request.segment is not None or request.metric in AUDIENCE_METRICS:
+        return audience.answer(tenant, request, context)
+    if request.metric in SEO_METRICS:
+        return seo.answer(tenant, request, context)
     skill, score = best_skill(request.text, SKILLS)
     result = skill.handler(tenant, request.text)
     return result, confidence(score, result)
