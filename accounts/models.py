@@ -107,6 +107,7 @@ class User(BlindIndexedModelMixin, AbstractUser):
             ("view_pii", "Can see unmasked personal data"),
             ("export_data", "Can export personal data"),
             ("modify_settings", "Can change tenant settings"),
+            ("run_agents", "Can run agents on the tenant's behalf"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -2,8 +2,9 @@
 
 The four console roles follow the PRD's RBAC table exactly for its four capabilities
 (view_all_conversations, view_pii, export_data, modify_settings); the model permissions each
-needs to use the admin are added beside them. The business roles approve agent actions (HITL)
-and the member role is an end user with no console access.
+needs to use the admin are added beside them. A fifth capability, run_agents, says who may run a
+Walker agent on the tenant's behalf (the execute API). The business roles approve agent actions
+(HITL) and the member role is an end user with no console access.
 """
 
 from __future__ import annotations
@@ -24,31 +25,46 @@ CONSOLE_ROLES = (SUPER_ADMIN, SUPPORT_ADMIN, COMPLIANCE_OFFICER, READ_ONLY_ADMIN
 BUSINESS_ROLES = (MARKETING_MANAGER, DIRECTOR_MARKETING, CFO)
 ALL_ROLES = (*CONSOLE_ROLES, *BUSINESS_ROLES, MEMBER)
 
-# The PRD's RBAC table.
+# The PRD's RBAC table, plus run_agents: who may run a Walker agent on the tenant's behalf
+# (the support and business roles, not the read-only or compliance roles, not end users).
 CAPABILITIES: dict[str, dict[str, bool]] = {
     SUPER_ADMIN: {
         "view_all_conversations": True,
         "view_pii": True,
         "export_data": True,
         "modify_settings": True,
+        "run_agents": True,
     },
     SUPPORT_ADMIN: {
         "view_all_conversations": True,
         "view_pii": False,
         "export_data": False,
         "modify_settings": False,
+        "run_agents": True,
     },
     COMPLIANCE_OFFICER: {
         "view_all_conversations": True,
         "view_pii": True,
         "export_data": True,
         "modify_settings": False,
+        "run_agents": False,
     },
     READ_ONLY_ADMIN: {
         "view_all_conversations": True,
         "view_pii": False,
         "export_data": False,
         "modify_settings": False,
+        "run_agents": False,
+    },
+    **{
+        role: {
+            "view_all_conversations": False,
+            "view_pii": False,
+            "export_data": False,
+            "modify_settings": False,
+            "run_agents": role in BUSINESS_ROLES,
+        }
+        for role in (*BUSINESS_ROLES, MEMBER)
     },
 }
 

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,7 +22,12 @@ from agents.analytics import agent_analytics
 from agents.backends.base import CONTEXT_MESSAGES, ContextMessage
 from agents.models import AgentInstance
 from agents.router import RouteContext, route
-from agents.services import AgentUnavailable, agent_execute, agent_instance_update
+from agents.services import (
+    AgentUnavailable,
+    agent_execute,
+    agent_instance_update,
+    conversation_exists,
+)
 from agents.types import WALKER_AGENT_TYPES, AgentType, BackendKind
 
 MAX_INPUT_CHARS = 4000
@@ -215,13 +220,21 @@ class ExecuteView(APIView):
         responses={200: ExecuteOutputSerializer, 502: ExecuteOutputSerializer},
         summary="Run a Walker agent on a message",
         description="502 when the agent's backend failed (the body says how); 409 when the "
-        "agent is not enabled.",
+        "agent is not enabled; 403 for a role that may not run agents (run_agents); 404 when "
+        "context.conversation_id is not a conversation of the caller's tenant.",
     )
     def post(self, request: AuthedAPIRequest, agent_id: int) -> Response:
+        if not request.user.has_perm("accounts.run_agents"):
+            raise PermissionDenied("Your role may not run agents.")
         instance = get_object_or_404(tenant_instances(request), pk=agent_id)
         serializer = self.ExecuteInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         context = serializer.validated_data.get("context", {})
+        conversation_id = context.get("conversation_id")
+        if conversation_id is not None and not conversation_exists(
+            tenant=instance.tenant, conversation_id=conversation_id
+        ):
+            raise NotFound(f"No conversation {conversation_id} in this workspace.")
         history = [
             ContextMessage(role=item["role"], text=item["text"])
             for item in context.get("history", [])[-CONTEXT_MESSAGES:]
@@ -231,7 +244,7 @@ class ExecuteView(APIView):
                 instance=instance,
                 message=serializer.validated_data["input"],
                 history=history,
-                conversation_id=context.get("conversation_id"),
+                conversation_id=conversation_id,
                 session_id=context.get("session_id", ""),
             )
         except AgentUnavailable as exc:

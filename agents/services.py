@@ -4,6 +4,7 @@ import logging
 import time
 from collections.abc import Sequence
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -11,6 +12,7 @@ from accounts.models import Tenant
 from agents.backends.base import AgentContext, AgentResult, Backend, ContextMessage
 from agents.backends.builtin import BuiltinBackend
 from agents.models import AgentInstance, AgentRun, AgentSettings, WalkerAgent
+from agents.models.runs import CONVERSATION_MODEL
 from agents.types import BackendKind
 
 logger = logging.getLogger(__name__)
@@ -104,6 +106,15 @@ def backend_for(kind: str) -> Backend:
 
         return LangflowBackend()
     return BuiltinBackend()
+
+
+def conversation_exists(*, tenant: Tenant, conversation_id: int) -> bool:
+    """Whether the tenant has this conversation. Conversations live in a layer above the agents:
+    the model is looked up by the name AgentRun's foreign key gives, never imported."""
+    conversation_model = apps.get_model(CONVERSATION_MODEL)
+    return bool(
+        conversation_model._default_manager.filter(pk=conversation_id, tenant=tenant).exists()
+    )
 
 
 def agent_execute(

@@ -2,16 +2,21 @@
 
 DRF's own errors go through `api_exception_handler`; Django's (unknown URL, CSRF failure,
 uncaught exception) go through the handlers below, which answer JSON under /api/ and the
-usual pages elsewhere. `ErrorSerializer` documents the shape in the schema, and
-`ServiceDisabled` is the 503 of an integration switched off by its setting (ENABLE_CHAT, ...).
+usual pages elsewhere. Django uses those handlers only with DEBUG off: with it on, it answers
+with its technical pages (settings, stack, local variables), so `json_errors_middleware` replaces
+any HTML or text error under /api/ (the API and the channels' webhooks) with the JSON one.
+`ErrorSerializer` documents the shape in the schema, and `ServiceDisabled` is the 503 of an
+integration switched off by its setting (ENABLE_CHAT, ...).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from asgiref.sync import iscoroutinefunction
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.decorators import sync_and_async_middleware
 from django.views import defaults
 from django.views.csrf import csrf_failure as django_csrf_failure
 from rest_framework import exceptions, serializers, status
@@ -35,8 +40,11 @@ class ServiceDisabled(exceptions.APIException):
     default_code = "disabled"
 
 
+API_PREFIX = "/api/"
+
+
 def _wants_json(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/") or "application/json" in request.headers.get(
+    return request.path.startswith(API_PREFIX) or "application/json" in request.headers.get(
         "Accept", ""
     )
 
@@ -78,32 +86,73 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return response
 
 
+def _json_error(request: HttpRequest, status_code: int) -> JsonResponse:
+    code, detail = {
+        400: ("bad_request", "The request could not be understood."),
+        403: ("permission_denied", "You may not do this."),
+        404: ("not_found", f"Nothing at {request.path}."),
+        500: ("server_error", "Something went wrong on our side."),
+    }[status_code]
+    return JsonResponse(error_body(code, detail), status=status_code)
+
+
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse(
-            error_body("bad_request", "The request could not be understood."), status=400
-        )
+        return _json_error(request, 400)
     return defaults.bad_request(request, exception)
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse(error_body("permission_denied", "You may not do this."), status=403)
+        return _json_error(request, 403)
     return defaults.permission_denied(request, exception)
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse(error_body("not_found", f"Nothing at {request.path}."), status=404)
+        return _json_error(request, 404)
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse(
-            error_body("server_error", "Something went wrong on our side."), status=500
-        )
+        return _json_error(request, 500)
     return defaults.server_error(request)
+
+
+def _replaced(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    if (
+        request.path.startswith(API_PREFIX)
+        and response.status_code in (400, 403, 404, 500)
+        and not response.streaming
+        and response.get("Content-Type", "").split(";")[0] in ("text/html", "text/plain")
+    ):
+        return _json_error(request, response.status_code)
+    return response
+
+
+@sync_and_async_middleware
+def json_errors_middleware(get_response: Any) -> Any:
+    """No technical page under /api/, whatever DEBUG says.
+
+    With DEBUG on, Django answers an unknown URL, a bad request (a disallowed host, say) or an
+    uncaught exception with its debug page instead of calling the handlers above; under /api/
+    (the API and the channels' webhooks) that page is replaced by the handlers' JSON. It comes
+    first in MIDDLEWARE, so it also sees what the other middleware answered. Django has logged
+    the exception (with its stack) before this runs; only the response changes. It runs in
+    the server's own mode (no thread hop under daphne).
+    """
+    if iscoroutinefunction(get_response):
+
+        async def middleware(request: HttpRequest) -> HttpResponse:
+            return _replaced(request, await get_response(request))
+
+    else:
+
+        def middleware(request: HttpRequest) -> HttpResponse:  # type: ignore[misc]
+            return _replaced(request, get_response(request))
+
+    return middleware
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

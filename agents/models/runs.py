@@ -7,6 +7,8 @@ from accounts.models import Tenant
 from accounts.tenancy import TenantQuerySet
 from agents.types import AgentType, BackendKind
 
+CONVERSATION_MODEL = "channels_app.Conversation"
+
 
 class AgentRun(models.Model):
     """One backend run: what it cost and how it went. Holds no text (the messages do)."""
@@ -18,8 +20,15 @@ class AgentRun(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="agent_runs")
     agent_type = models.CharField(max_length=32, choices=AgentType.choices)
     backend = models.CharField(max_length=16, choices=BackendKind.choices)
-    # A plain id, not a foreign key: conversations live in a layer above the agents.
-    conversation_id = models.BigIntegerField(null=True, blank=True)
+    # Conversations live in a layer above the agents: referred to by name, never imported.
+    # A run outlives its conversation (the analytics count it), so deleting one keeps the run.
+    conversation = models.ForeignKey(
+        CONVERSATION_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="agent_runs",
+    )
     status = models.CharField(max_length=8, choices=Status.choices)
     error_code = models.CharField(max_length=64, blank=True)
     confidence = models.FloatField(null=True, blank=True)
@@ -39,7 +48,6 @@ class AgentRun(models.Model):
         indexes = [
             models.Index(fields=["tenant", "agent_type", "-created_at"], name="run_tenant_agent"),
             models.Index(fields=["tenant", "-created_at"], name="run_tenant_time"),
-            models.Index(fields=["conversation_id"], name="run_conversation"),
         ]
 
     def __str__(self) -> str:

@@ -101,6 +101,8 @@ class FrameError(Exception):
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     user: User
     group: str
+    # Set once a connection is accepted; a refused one still gets disconnect() from the server.
+    poller: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         if not settings.ENABLE_CHAT:
@@ -117,7 +119,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.frame_times: deque[float] = deque()
         self.owned: set[int] = set()
         self.pushed: deque[int] = deque(maxlen=500)
-        self.poller: asyncio.Task[None] | None = None
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         if settings.CHAT_POLL_SECONDS > 0:

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -80,6 +82,9 @@ class SwitchedAPIView(APIView):
         super().check_permissions(request)
 
 
+# What Twilio posts is a person's phone number and message text: an error report about one of
+# these requests shows none of its parameters.
+@method_decorator(sensitive_post_parameters(), name="dispatch")
 class TwilioAPIView(SwitchedAPIView):
     authentication_classes: list[Any] = []
     permission_classes = [TwilioSignature]

@@ -39,6 +39,22 @@ def test_prd_table_as_written() -> None:
         assert got == flags, role
 
 
+def test_who_may_run_agents() -> None:
+    # Transcribed independently of accounts.roles: the roles that act for the tenant.
+    holders = set(
+        Group.objects.filter(
+            permissions__content_type__app_label="accounts", permissions__codename="run_agents"
+        ).values_list("name", flat=True)
+    )
+    assert holders == {
+        "super_admin",
+        "support_admin",
+        "marketing_manager",
+        "director_marketing",
+        "cfo",
+    }
+
+
 def test_tenant_admins_cannot_create_or_delete_tenants() -> None:
     codenames = set(
         Group.objects.get(name="super_admin").permissions.values_list("codename", flat=True)

@@ -8,11 +8,19 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import SubscriptionTier, User
-from accounts.roles import MEMBER, READ_ONLY_ADMIN
+from accounts.roles import (
+    CFO,
+    COMPLIANCE_OFFICER,
+    DIRECTOR_MARKETING,
+    MARKETING_MANAGER,
+    MEMBER,
+    READ_ONLY_ADMIN,
+    SUPPORT_ADMIN,
+)
 from agents.models import AgentInstance, AgentRun
 from agents.services import agent_instance_update
 from tests.conftest import TenantPeople
-from tests.factories import StaffFactory, UserFactory
+from tests.factories import ConversationFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -203,16 +211,17 @@ def test_execute_a_disabled_agent_is_a_conflict(people: TenantPeople) -> None:
 def test_execute_records_the_run(people: TenantPeople) -> None:
     enable(people.owner, "seo_optimization")
     seo = instance(people.owner, "seo_optimization")
-    member = UserFactory(tenant=people.tenant, roles=[MEMBER])
+    manager = StaffFactory(tenant=people.tenant, roles=[MARKETING_MANAGER])
+    conversation = ConversationFactory(tenant=people.tenant)
     body = (
-        client_for(member)
+        client_for(manager)
         .post(
             f"{BASE}/{seo.pk}/execute",
             {
                 "input": "How are our rankings?",
                 "context": {
                     "history": [{"role": "user", "text": f"message {n}"} for n in range(15)],
-                    "conversation_id": 42,
+                    "conversation_id": conversation.pk,
                 },
             },
             format="json",
@@ -220,15 +229,82 @@ def test_execute_records_the_run(people: TenantPeople) -> None:
         .json()
     )
     run = AgentRun.objects.get(pk=body["run_id"])
-    assert (run.tenant, run.agent_type, run.conversation_id) == (
+    assert (run.tenant, run.agent_type, run.conversation) == (
         people.tenant,
         "seo_optimization",
-        42,
+        conversation,
     )
+    assert list(conversation.agent_runs.all()) == [run]
     assert run.tokens_in == body["tokens_in"] > 0 and run.tokens_out == body["tokens_out"] > 0
     # No rankings imported: the agent says so, and is not confident.
     assert body["confidence"] < 0.6 and run.needs_review
     assert "no keyword rankings" in body["text"]
+
+
+@pytest.mark.parametrize("role", [SUPPORT_ADMIN, MARKETING_MANAGER, DIRECTOR_MARKETING, CFO])
+def test_roles_that_act_for_the_tenant_may_run_agents(people: TenantPeople, role: str) -> None:
+    enable(people.owner, "paid_ads_optimization")
+    ads = instance(people.owner, "paid_ads_optimization")
+    user = StaffFactory(tenant=people.tenant, roles=[role])
+    response = client_for(user).post(
+        f"{BASE}/{ads.pk}/execute", {"input": "How is Meta doing?"}, format="json"
+    )
+    assert response.status_code == 200
+    assert AgentRun.objects.filter(tenant=people.tenant).count() == 1
+
+
+@pytest.mark.parametrize("role", [MEMBER, READ_ONLY_ADMIN, COMPLIANCE_OFFICER])
+def test_other_roles_may_not_run_agents(people: TenantPeople, role: str) -> None:
+    enable(people.owner, "paid_ads_optimization")
+    ads = instance(people.owner, "paid_ads_optimization")
+    factory = UserFactory if role == MEMBER else StaffFactory
+    user = factory(tenant=people.tenant, username="maya", roles=[role])
+    response = client_for(user).post(
+        f"{BASE}/{ads.pk}/execute", {"input": "How is Meta doing?"}, format="json"
+    )
+    assert response.status_code == 403
+    assert response.json() == {
+        "error": "permission_denied",
+        "detail": "Your role may not run agents.",
+    }
+    assert not AgentRun.objects.exists()
+
+
+def test_execute_in_another_tenants_conversation_is_not_found(people: TenantPeople) -> None:
+    enable(people.owner, "paid_ads_optimization")
+    ads = instance(people.owner, "paid_ads_optimization")
+    theirs = ConversationFactory(tenant=people.other_tenant)
+    missing = theirs.pk + 1000
+    for conversation_id in (theirs.pk, missing):
+        response = client_for(people.owner).post(
+            f"{BASE}/{ads.pk}/execute",
+            {"input": "How is Meta doing?", "context": {"conversation_id": conversation_id}},
+            format="json",
+        )
+        assert response.status_code == 404
+        assert response.json() == {
+            "error": "not_found",
+            "detail": f"No conversation {conversation_id} in this workspace.",
+        }
+    assert not AgentRun.objects.exists()
+
+
+def test_a_run_outlives_its_conversation(people: TenantPeople) -> None:
+    enable(people.owner, "paid_ads_optimization")
+    ads = instance(people.owner, "paid_ads_optimization")
+    conversation = ConversationFactory(tenant=people.tenant)
+    body = (
+        client_for(people.owner)
+        .post(
+            f"{BASE}/{ads.pk}/execute",
+            {"input": "How is Meta doing?", "context": {"conversation_id": conversation.pk}},
+            format="json",
+        )
+        .json()
+    )
+    conversation.delete()
+    run = AgentRun.objects.get(pk=body["run_id"])
+    assert run.conversation_id is None
 
 
 def test_analytics_figures(people: TenantPeople) -> None:

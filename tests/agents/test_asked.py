@@ -28,7 +28,7 @@ from agents.models import (
 from agents.services import agent_instance_update
 from agents.types import AgentType
 from tests.channels_app.chat.helpers import demo_tenant
-from tests.factories import UserFactory
+from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -245,7 +245,10 @@ def test_the_execute_api_answers_the_raise_with_its_action_and_the_request_it_re
     ads = AgentInstance.objects.get(tenant=acme, agent__agent_type=AgentType.PAID_ADS)
     agent_instance_update(instance=ads, enabled=True)
     client = APIClient()
-    client.force_authenticate(UserFactory(tenant=acme, username="maya"))
+    # Running an agent through the API takes a role that acts for the tenant (run_agents).
+    client.force_authenticate(
+        StaffFactory(tenant=acme, username="manager", roles=["marketing_manager"])
+    )
     history = [
         {"role": "user", "text": "How is Prospecting - Lookalike 1% doing this week?"},
         {"role": "agent", "text": "Prospecting - Lookalike 1% (Meta), last 7 days: ..."},

@@ -6,6 +6,7 @@ transport pushing over the channel layer back to the sockets."""
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -119,6 +120,19 @@ async def test_switched_off_chat_refuses_connections(maya: User) -> None:
     socket = communicator(cookie=await database_sync_to_async(session_cookie)(maya))
     ok, code = await socket.connect()
     assert not ok and code == 4503
+
+
+@pytest.mark.parametrize("chat_on", [True, False], ids=["anonymous", "switched-off"])
+async def test_a_refused_connection_closes_without_an_error(
+    transactional_db: None, caplog: pytest.LogCaptureFixture, chat_on: bool
+) -> None:
+    # The server tells the consumer the socket is gone after it refused it; nothing was set up.
+    with override_settings(ENABLE_CHAT=chat_on), caplog.at_level(logging.WARNING):
+        socket = communicator()
+        ok, code = await socket.connect()
+        assert not ok and code == (4401 if chat_on else 4503)
+        await socket.disconnect()
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 # The protocol, end to end
