@@ -41,7 +41,7 @@ CAN_DO: dict[str, str] = {
     AgentType.SEO: "your search rankings, organic traffic and the keywords within reach",
     AgentType.CONTENT: "what your content earns, what to publish next, and drafting posts",
     AgentType.AUDIENCE: "your audience segments: size, lifetime value, churn risk and exports",
-    AgentType.PERSONAL: "a summary of what needs your attention across your marketing",
+    AgentType.PERSONAL: "what needs your attention across your marketing",
 }
 
 
@@ -50,6 +50,7 @@ def _jsonable(value: Any) -> Any:
 
 
 GREETING = re.compile(r"^\W*(hi|hello|hey|hiya|good (morning|afternoon|evening)|yo)\b", re.I)
+COUNTING = re.compile(r"\W*how (many|much)\b", re.I)
 THANKS = re.compile(r"\b(thanks|thank you|thx|ty|cheers|much appreciated)\b", re.I)
 
 
@@ -71,6 +72,8 @@ def only_what_was_asked(answer: Answer, request: Request) -> Answer:
     suggestions, never marked requested."""
     if request.intent == Intent.COMMAND:
         answer.actions = [a for a in answer.actions if a.requested]
+    elif COUNTING.match(request.text):
+        answer.actions = []  # "how many ...?" asks for a count, not for advice
     else:
         answer.actions = [replace(a, requested=False) for a in answer.actions][:MAX_SUGGESTIONS]
     return answer
