@@ -72,14 +72,12 @@ from typing import TYPE_CHECKING, Any, Self, TypeGuard
 import requests
 import urllib3
 from django.conf import settings
-from django.utils import timezone
 from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
 from agents.backends.base import AgentContext, AgentResult, ProposedAction, estimate_tokens
 from agents.types import ActionType, BackendKind
-from agents.understanding import names_for
-from agents.understanding.context import request_in_context
+from agents.understanding.context import message_understood
 
 if TYPE_CHECKING:
     from agents.models import WalkerAgent
@@ -290,13 +288,7 @@ def _context_component() -> str:
 
 def _context_tweak(agent: WalkerAgent, message: str, context: AgentContext) -> dict[str, Any]:
     history = [{"role": m.role, "text": m.text} for m in context.messages]
-    request = request_in_context(
-        message,
-        context,
-        names=names_for(context.tenant),
-        today=timezone.localdate(),
-        agent_type=agent.agent_type,
-    ).as_dict()
+    request = message_understood(message, context, agent_type=agent.agent_type).as_dict()
     return {
         "intent": request["intent"],
         "slots": request,

@@ -8,8 +8,10 @@ import re
 from dataclasses import replace
 from datetime import date
 
+from django.utils import timezone
+
 from agents.backends.base import AgentContext
-from agents.understanding import Intent, Names, Request, understand
+from agents.understanding import Intent, Names, Request, names_for, understand
 
 # How many of the person's earlier messages are read for context.
 EARLIER = 3
@@ -65,3 +67,15 @@ def last_suggestions(context: AgentContext) -> list[str]:
             return []
         # "Which one should I go ahead with?": the suggestions are the reply before it.
     return []
+
+
+def message_understood(message: str, context: AgentContext, *, agent_type: str) -> Request:
+    """The message as an agent answering it reads it: with the tenant's names, its today, and
+    what the conversation established."""
+    return request_in_context(
+        message,
+        context,
+        names=names_for(context.tenant),
+        today=timezone.localdate(),
+        agent_type=agent_type,
+    )

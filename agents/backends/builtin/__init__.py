@@ -14,15 +14,13 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
-
 from agents.backends.base import AgentContext, AgentResult, estimate_tokens
 from agents.backends.builtin import audience, content, paid_ads, personal, seo
 from agents.backends.builtin.common import ANSWERED, MAX_SUGGESTIONS, AgentAnswerer, Answer
 from agents.models import WalkerAgent
 from agents.types import AgentType, BackendKind
-from agents.understanding import Intent, Request, names_for
-from agents.understanding.context import request_in_context
+from agents.understanding import Intent, Request
+from agents.understanding.context import message_understood
 
 ANSWERERS: dict[str, AgentAnswerer] = {
     AgentType.PAID_ADS: paid_ads.answer,
@@ -83,13 +81,7 @@ class BuiltinBackend:
     kind = BackendKind.BUILTIN
 
     def run(self, agent: WalkerAgent, message: str, context: AgentContext) -> AgentResult:
-        request = request_in_context(
-            message,
-            context,
-            names=names_for(context.tenant),
-            today=timezone.localdate(),
-            agent_type=agent.agent_type,
-        )
+        request = message_understood(message, context, agent_type=agent.agent_type)
         if request.intent == Intent.OUT_OF_SCOPE:
             answer, confidence = decline(agent, message), ANSWERED
         else:
