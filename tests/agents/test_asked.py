@@ -275,3 +275,10 @@ def test_a_question_this_agents_data_cannot_answer_is_the_low_confidence_case(
     result = ask(acme, "What's the churn risk of our customers?")
     assert result.confidence < 0.6 and result.actions == ()
     assert "Audience agent" in result.text
+
+
+def test_a_question_about_a_name_on_two_platforms_asks_which(acme: Tenant) -> None:
+    result = ask(acme, "how is the shopping campaign doing")
+    assert result.text.startswith("Which campaign do you mean?")
+    assert "Shopping - All Products (Google Ads)" in result.text
+    assert "Advantage+ Shopping (Meta)" in result.text and result.actions == ()

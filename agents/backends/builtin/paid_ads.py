@@ -427,7 +427,17 @@ def question(tenant: Tenant, request: Request, latest: date) -> tuple[Answer, fl
     platform = campaign.platform if campaign else request.platform
     if platform is None and match and match.candidates:
         platforms = {c.platform for c in match.candidates}
-        platform = platforms.pop() if len(platforms) == 1 else None
+        if len(platforms) > 1:
+            # "The shopping campaign" on two platforms: no one figure answers that.
+            listed = "; ".join(
+                f"{n}. {c.name} ({Platform(c.platform).label})"
+                for n, c in enumerate(match.candidates, 1)
+            )
+            return Answer(
+                f"Which campaign do you mean? {listed}.",
+                {"skill": "which_campaign", "candidates": [c.name for c in match.candidates]},
+            ), ANSWERED
+        platform = platforms.pop()
     period = ad_figures.period_or_default(request, latest)
     window = Window(period.start, min(period.end, latest))
     scope = ad_figures.scope_of(platform, campaign)
