@@ -282,3 +282,8 @@ def test_a_question_about_a_name_on_two_platforms_asks_which(acme: Tenant) -> No
     assert result.text.startswith("Which campaign do you mean?")
     assert "Shopping - All Products (Google Ads)" in result.text
     assert "Advantage+ Shopping (Meta)" in result.text and result.actions == ()
+
+
+def test_a_segment_named_loosely_is_the_one_answered(acme: Tenant) -> None:
+    result = ask(acme, "how big is our vip segment?", AgentType.AUDIENCE)
+    assert "VIP customers" in result.text and "Repeat buyers" not in result.text

@@ -192,7 +192,8 @@ def answer(tenant: Tenant, request: Request, context: AgentContext) -> tuple[Ans
             "they are worth and who is about to churn, and export a segment.",
             {"skill": "handoff"},
         ), ANSWERED
-    segment = find_named(message, now)
+    found = request.segment.found if request.segment else None
+    segment = found.name if found and found.name in now else find_named(message, now)
     skill, score = best_skill(message, SKILLS)
     result = skill.handler(tenant, message, segment)
     result.figures["skill"] = skill.name
