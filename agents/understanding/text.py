@@ -34,6 +34,9 @@ def lower(text: str) -> str:
     """Lowercase without changing the length (a few characters lowercase to two), with curly
     apostrophes and long dashes made plain."""
     plain = text.translate(APOSTROPHES).translate(DASHES)
+    lowered = plain.lower()
+    if len(lowered) == len(plain):
+        return lowered  # no character grew (lowercasing never shrinks one)
     return "".join(char.lower() if len(char.lower()) == 1 else char for char in plain)
 
 
