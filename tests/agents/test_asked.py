@@ -287,3 +287,8 @@ def test_a_question_about_a_name_on_two_platforms_asks_which(acme: Tenant) -> No
 def test_a_segment_named_loosely_is_the_one_answered(acme: Tenant) -> None:
     result = ask(acme, "how big is our vip segment?", AgentType.AUDIENCE)
     assert "VIP customers" in result.text and "Repeat buyers" not in result.text
+
+
+def test_an_email_draft_is_headed_plainly(acme: Tenant) -> None:
+    result = ask(acme, "Draft an email about our spring sale", AgentType.CONTENT)
+    assert result.text.startswith("1 email about spring sale, as drafts:"), result.text

@@ -18,7 +18,8 @@ from agents.selectors import AdStats, Window
 from agents.understanding import Period, Request
 
 DEFAULT_DAYS = 7
-# The metrics this agent answers with one figure; the others get the performance overview.
+# The metrics this agent answers with one figure ("budget" gets the pacing answer; the rest are
+# other agents' data).
 AD_METRICS = frozenset({"spend", "revenue", "roas", "cpa", "ctr", "conversions"})
 
 

@@ -63,7 +63,8 @@ def draft(tenant: Tenant, request: Request) -> Answer:
         pieces = [_piece(kind, channel, topic, products, n) for n in range(wanted)]
         label = "caption" if kind == "caption" else kind
         plural = "s" if wanted > 1 else ""
-        heading = f"{wanted} {channel.title()} {label}{plural} about {topic}, as drafts:"
+        where = "" if channel == label else f"{channel.title()} "  # not "1 Email email"
+        heading = f"{wanted} {where}{label}{plural} about {topic}, as drafts:"
         text = heading + "\n" + "\n".join(f"{n}. {piece}" for n, piece in enumerate(pieces, 1))
     text += "\n\nThey are drafts: edit them as you like; nothing is posted until you publish it."
     return Answer(
