@@ -8,11 +8,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from engarde.throttles import API_THROTTLES
+
 
 class TokenObtainView(ObtainAuthToken):
     """`POST {"username", "password"}` -> `{"token"}` for `Authorization: Token <key>`."""
 
     parser_classes = [JSONParser, FormParser]
+    # DRF's ObtainAuthToken has no throttle; ours limits password guessing by IP address.
+    throttle_classes = API_THROTTLES
 
 
 class TenantOutputSerializer(serializers.Serializer):

@@ -16,6 +16,7 @@ class BareView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_classes: list = []  # like the webhook it is measured against
     parser_classes = [FormParser]
 
     def post(self, request: Request) -> Response:

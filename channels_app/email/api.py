@@ -431,6 +431,9 @@ class UnsubscribeView(APIView):
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    # Never throttled: mailbox providers post one-click unsubscribes from a few shared addresses,
+    # and a refused one is an unsubscribe lost; the signed token is the check.
+    throttle_classes: list[Any] = []
     parser_classes = [FormParser, MultiPartParser, JSONParser]
 
     class UnsubscribeOutputSerializer(serializers.Serializer):

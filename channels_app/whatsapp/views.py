@@ -88,6 +88,9 @@ class SwitchedAPIView(APIView):
 class TwilioAPIView(SwitchedAPIView):
     authentication_classes: list[Any] = []
     permission_classes = [TwilioSignature]
+    # Never throttled: Twilio posts from its own few servers, and a refused call is a lost or
+    # retried message; the signature is what keeps anyone else out.
+    throttle_classes: list[Any] = []
     # Twilio posts form-encoded; multipart is the same form (and what Django's test client sends).
     parser_classes = [FormParser, MultiPartParser]
     renderer_classes = [JSONRenderer]

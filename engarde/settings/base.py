@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from engarde.settings.keys import derive_key, split_keys
 
@@ -198,11 +200,53 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Their rates are the THROTTLE_* settings below, read on each request (not
+    # DEFAULT_THROTTLE_RATES, which DRF reads once).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "engarde.throttles.AnonRateThrottle",
+        "engarde.throttles.UserRateThrottle",
+        "engarde.throttles.TenantRateThrottle",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "engarde.errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
+
+# API rate limits (engarde/throttles.py), counted in the default cache. A rate is "N/period" with
+# period s, min, hour or day (DRF's format). Per signed-in user; per tenant, a budget shared by
+# its users and set by its tier ("free=300/min,business=3000/min", the tiers not named keep
+# theirs); per IP address for callers who are not signed in (the token endpoint).
+_RATE = re.compile(r"^[0-9]+/[smhd][a-z]*$")
+
+
+def _rate(name: str, value: str) -> str:
+    value = value.strip()
+    if not _RATE.match(value):
+        raise ImproperlyConfigured(f'{name}: "{value}" is not a rate like "120/min".')
+    return value
+
+
+THROTTLE_USER_RATE = _rate("THROTTLE_USER_RATE", env.str("THROTTLE_USER_RATE", default="120/min"))
+THROTTLE_ANON_RATE = _rate("THROTTLE_ANON_RATE", env.str("THROTTLE_ANON_RATE", default="60/min"))
+THROTTLE_TENANT_RATES: dict[str, str | None] = {
+    "free": "300/min",
+    "starter": "600/min",
+    "professional": "1200/min",
+    "business": "3000/min",
+    "enterprise": "6000/min",
+}
+for _item in env.list("THROTTLE_TENANT_RATES", default=[]):
+    _tier, _, _value = _item.partition("=")
+    if _tier.strip() not in THROTTLE_TENANT_RATES:
+        raise ImproperlyConfigured(
+            f'THROTTLE_TENANT_RATES: "{_item}" names no tier ({", ".join(THROTTLE_TENANT_RATES)}).'
+        )
+    THROTTLE_TENANT_RATES[_tier.strip()] = _rate("THROTTLE_TENANT_RATES", _value)
+# An anonymous caller is known by REMOTE_ADDR, or behind N proxies by the Nth address from the
+# end of X-Forwarded-For (what the last proxy saw); never by addresses the client wrote itself.
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("THROTTLE_NUM_PROXIES", default=0)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "En Garde console API",
     "DESCRIPTION": "Operations console for Walker Agents: channels, agents, approvals, monitoring.",

@@ -13,6 +13,9 @@ require(PII_HASH_KEY, "PII_HASH_KEY")  # noqa: F405
 ENGARDE_ENVIRONMENT = env.str("ENGARDE_ENVIRONMENT", default="production")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind the load balancer / reverse proxy (docker-compose.yml): the anonymous rate limit counts
+# the address it saw, from X-Forwarded-For.
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("THROTTLE_NUM_PROXIES", default=1)  # noqa: F405
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)

@@ -19,3 +19,8 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 # point SendGrid and Mailgun at a local fake ESP instead.
 EMAIL_ESP = "test"
 EMAIL_BACKUP_ESP = ""
+# The same throttles as everywhere, with rates no test reaches; tests/api/test_throttles.py
+# lowers them with override_settings.
+THROTTLE_USER_RATE = "100000/min"
+THROTTLE_ANON_RATE = "100000/min"
+THROTTLE_TENANT_RATES = dict.fromkeys(THROTTLE_TENANT_RATES, "100000/min")  # noqa: F405
