@@ -7,8 +7,10 @@ names its scope and period, and records both in its figures for the run's metada
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from accounts.models import Tenant
 from agents import selectors
@@ -18,9 +20,6 @@ from agents.selectors import AdStats, Window
 from agents.understanding import Period, Request
 
 DEFAULT_DAYS = 7
-# The metrics this agent answers with one figure ("budget" gets the pacing answer; the rest are
-# other agents' data).
-AD_METRICS = frozenset({"spend", "revenue", "roas", "cpa", "ctr", "conversions"})
 
 
 @dataclass(frozen=True)
@@ -64,38 +63,58 @@ def through(period: Period, latest: date) -> str:
     return f" (figures through {day(latest)})" if period.end > latest >= period.start else ""
 
 
-def _stats_text(metric: str, stats: AdStats) -> tuple[str, object]:
+# Each metric's value in a campaign-day sum, and how one value is printed (ratio prints n/a).
+VALUES: dict[str, Callable[[AdStats], Any]] = {
+    "spend": lambda stats: stats.spend,
+    "revenue": lambda stats: stats.revenue,
+    "roas": lambda stats: stats.roas,
+    "cpa": lambda stats: stats.cpa,
+    "ctr": lambda stats: stats.ctr_percent,
+    "conversions": lambda stats: stats.conversions,
+}
+# The metrics this agent answers with one figure ("budget" gets the pacing answer; the rest are
+# other agents' data).
+AD_METRICS = frozenset(VALUES)
+FORMATS: dict[str, Callable[[Any], str]] = {
+    "spend": money,
+    "revenue": money,
+    "roas": ratio,
+    "cpa": money,
+    "ctr": percent,
+    "conversions": count,
+}
+
+
+def _stats_text(metric: str, stats: AdStats) -> str:
     if metric == "spend":
-        return f"spent {money(stats.spend)}", stats.spend
+        return f"spent {money(stats.spend)}"
     if metric == "revenue":
-        return f"brought in {money(stats.revenue)} in revenue", stats.revenue
+        return f"brought in {money(stats.revenue)} in revenue"
     if metric == "roas":
         return (
             f"had ROAS {ratio(stats.roas)} ({money(stats.revenue)} revenue on "
-            f"{money(stats.spend)} spend)",
-            stats.roas,
+            f"{money(stats.spend)} spend)"
         )
     if metric == "cpa":
         if stats.cpa is None:
-            return f"had no conversions on {money(stats.spend)} spend, so no CPA", None
+            return f"had no conversions on {money(stats.spend)} spend, so no CPA"
         return (
             f"paid {money(stats.cpa)} per conversion ({count(stats.conversions)} conversions on "
-            f"{money(stats.spend)} spend)",
-            stats.cpa,
+            f"{money(stats.spend)} spend)"
         )
     if metric == "ctr":
         if stats.ctr_percent is None:
-            return "had no impressions, so no CTR", None
+            return "had no impressions, so no CTR"
         return (
             f"had a click-through rate of {percent(stats.ctr_percent)} ({count(stats.clicks)} "
-            f"clicks of {count(stats.impressions)} impressions)",
-            stats.ctr_percent,
+            f"clicks of {count(stats.impressions)} impressions)"
         )
-    return f"had {count(stats.conversions)} conversions", stats.conversions
+    return f"had {count(stats.conversions)} conversions"
 
 
-def _value_of(metric: str, stats: AdStats) -> object:
-    return _stats_text(metric, stats)[1]
+def _short(metric: str, stats: AdStats) -> str:
+    value = VALUES[metric](stats)
+    return "n/a" if value is None else FORMATS[metric](value)
 
 
 def figure(tenant: Tenant, *, metric: str, scope: Scope, period: Period, latest: date) -> Answer:
@@ -104,14 +123,14 @@ def figure(tenant: Tenant, *, metric: str, scope: Scope, period: Period, latest:
     if window.end < window.start:
         return Answer(
             f"I have no ad figures {when(period)} yet: the latest day I have is {day(latest)}.",
-            {"metric": metric, "scope": scope.as_dict(), "period": period_dict(period)},
+            {"metric": metric, "scope": scope.as_dict(), "period": period.as_dict()},
             has_data=False,
         )
     stats = selectors.ad_stats(
         tenant=tenant, window=window, platform=scope.platform, campaign=scope.campaign
     )
-    said, value = _stats_text(metric, stats)
-    text = f"{scope.label} {said} {when(period)}{through(period, latest)}."
+    value = VALUES[metric](stats)
+    text = f"{scope.label} {_stats_text(metric, stats)} {when(period)}{through(period, latest)}."
     figures: dict[str, object] = {
         "metric": metric,
         "value": value,
@@ -119,7 +138,7 @@ def figure(tenant: Tenant, *, metric: str, scope: Scope, period: Period, latest:
         "revenue": stats.revenue,
         "conversions": stats.conversions,
         "scope": scope.as_dict(),
-        "period": period_dict(period),
+        "period": period.as_dict(),
     }
     if scope.campaign is None:
         parts = _by_campaign(tenant, window, scope.platform, metric)
@@ -140,7 +159,7 @@ def _by_campaign(
     )
     parts = []
     for campaign, stats in spent:
-        value = _value_of(metric, stats)
+        value = VALUES[metric](stats)
         shown = _short(metric, stats)
         status = "" if campaign.status == Campaign.Status.ACTIVE else f", now {campaign.status}"
         parts.append(
@@ -150,24 +169,6 @@ def _by_campaign(
             )
         )
     return parts
-
-
-def _short(metric: str, stats: AdStats) -> str:
-    if metric == "spend":
-        return money(stats.spend)
-    if metric == "revenue":
-        return money(stats.revenue)
-    if metric == "roas":
-        return ratio(stats.roas)
-    if metric == "cpa":
-        return money(stats.cpa) if stats.cpa is not None else "n/a"
-    if metric == "ctr":
-        return percent(stats.ctr_percent) if stats.ctr_percent is not None else "n/a"
-    return count(stats.conversions)
-
-
-def period_dict(period: Period) -> dict[str, str]:
-    return {"start": period.start.isoformat(), "end": period.end.isoformat(), "label": period.label}
 
 
 def when(period: Period) -> str:

@@ -22,6 +22,7 @@ from agents.backends.builtin.common import (
     day,
     find_named,
     money,
+    not_found,
     percent,
     percent_change,
 )
@@ -216,8 +217,7 @@ def _command(request: Request, now: dict[str, SegmentDay]) -> Answer:
             action.description, {"segment": match.found.name, "skill": "export"}, [action]
         )
     if match and match.asked and not match.candidates:
-        text = f"I couldn't find a segment called “{match.asked}”"
-        text += f"; did you mean {match.suggestion.name}?" if match.suggestion else "."
+        text = not_found("a segment", match)
         return Answer(text, {"unknown": match.asked, "skill": "export"})
     listed = [c.name for c in match.candidates] if match and match.candidates else names
     return Answer(

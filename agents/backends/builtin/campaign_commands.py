@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from accounts.models import Tenant
 from agents.backends.base import ProposedAction
-from agents.backends.builtin.common import Answer, money
+from agents.backends.builtin.common import Answer, money, not_found
 from agents.models import Campaign, Platform
 from agents.types import ActionType
 from agents.understanding import Amount, Named, NameMatch, Request, Verb
@@ -72,16 +72,20 @@ def _platform_candidates(tenant: Tenant, request: Request) -> list[Campaign]:
     return preferred or list(rows.order_by("platform", "name"))
 
 
-def _which(candidates: tuple[Named, ...], request: Request) -> Answer:
-    shown = candidates[:LISTED]
-    numbered = "; ".join(
+def numbered(candidates: tuple[Named, ...]) -> str:
+    """ "1. Search - Brand (Google Ads); 2. ...", the first LISTED of them."""
+    listed = "; ".join(
         f"{n}. {c.name} ({Platform(c.platform).label if c.platform else ''})".replace(" ()", "")
-        for n, c in enumerate(shown, start=1)
+        for n, c in enumerate(candidates[:LISTED], start=1)
     )
     more = f"; and {len(candidates) - LISTED} more" if len(candidates) > LISTED else ""
+    return listed + more
+
+
+def _which(candidates: tuple[Named, ...], request: Request) -> Answer:
     what = _doing(request)
     return Answer(
-        f"Which campaign should I {what}? {numbered}{more}. Tell me its name or its number.",
+        f"Which campaign should I {what}? {numbered(candidates)}. Tell me its name or its number.",
         {"candidates": [c.name for c in candidates], "command": str(request.verb)},
     )
 
@@ -97,11 +101,9 @@ def _doing(request: Request) -> str:
 
 
 def unknown(match: NameMatch) -> Answer:
-    text = f"I couldn't find a campaign called “{match.asked}”"
-    if match.suggestion:
-        text += f"; did you mean {match.suggestion.name}?"
-    else:
-        text += ". Ask me which campaigns you have, and I'll list them."
+    text = not_found(
+        "a campaign", match, otherwise=" Ask me which campaigns you have, and I'll list them."
+    )
     return Answer(
         text,
         {"unknown": match.asked, "suggestion": match.suggestion.name if match.suggestion else None},

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from agents.backends.base import AgentContext, ProposedAction
-from agents.understanding import Request
+from agents.understanding import NameMatch, Request
 
 WORD = re.compile(r"[a-z0-9']+")
 # Below this, an answer is a guess at what was asked and the policy holds it for a human.
@@ -74,6 +74,16 @@ def confidence(score: float, answer: Answer, entity_bonus: float = 0.0) -> float
     if matched == 0:
         return UNMATCHED
     return round(min(0.95, MATCHED + 0.45 * matched), 2)
+
+
+def not_found(what: str, match: NameMatch, *, quoted: bool = False, otherwise: str = "") -> str:
+    """ "I couldn't find a campaign called “foobar”; did you mean Search - Brand?", or, with no
+    close name, the sentence and then `otherwise`."""
+    text = f"I couldn't find {what} called “{match.asked}”"
+    if match.suggestion is None:
+        return f"{text}.{otherwise}"
+    name = f"“{match.suggestion.name}”" if quoted else match.suggestion.name
+    return f"{text}; did you mean {name}?"
 
 
 def find_named(message: str, names: Iterable[str]) -> str | None:

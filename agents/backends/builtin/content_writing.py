@@ -15,7 +15,7 @@ from decimal import Decimal
 from accounts.models import Tenant
 from agents import selectors
 from agents.backends.base import ProposedAction
-from agents.backends.builtin.common import Answer
+from agents.backends.builtin.common import Answer, not_found
 from agents.models import ContentItem
 from agents.types import ActionType
 from agents.understanding import Request
@@ -145,9 +145,7 @@ def publish(tenant: Tenant, request: Request) -> Answer:
             {"candidates": [c.name for c in match.candidates]},
         )
     if match.found is None:
-        text = f"I couldn't find a piece called “{match.asked}”"
-        text += f"; did you mean “{match.suggestion.name}”?" if match.suggestion else "."
-        return Answer(text, {"unknown": match.asked})
+        return Answer(not_found("a piece", match, quoted=True), {"unknown": match.asked})
     item = ContentItem.objects.for_tenant(tenant).filter(pk=match.found.id).first()
     if item is None:
         return Answer("That piece no longer exists.", {"unknown": match.asked})

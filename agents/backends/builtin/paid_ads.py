@@ -429,12 +429,8 @@ def question(tenant: Tenant, request: Request, latest: date) -> tuple[Answer, fl
         platforms = {c.platform for c in match.candidates}
         if len(platforms) > 1:
             # "The shopping campaign" on two platforms: no one figure answers that.
-            listed = "; ".join(
-                f"{n}. {c.name} ({Platform(c.platform).label})"
-                for n, c in enumerate(match.candidates, 1)
-            )
             return Answer(
-                f"Which campaign do you mean? {listed}.",
+                f"Which campaign do you mean? {campaign_commands.numbered(match.candidates)}.",
                 {"skill": "which_campaign", "candidates": [c.name for c in match.candidates]},
             ), ANSWERED
         platform = platforms.pop()
@@ -479,8 +475,6 @@ def question(tenant: Tenant, request: Request, latest: date) -> tuple[Answer, fl
             window=window,
             period_label=ad_figures.when(period),
         )
-    result.figures.update(
-        skill=skill.name, scope=scope.as_dict(), period=ad_figures.period_dict(period)
-    )
+    result.figures.update(skill=skill.name, scope=scope.as_dict(), period=period.as_dict())
     in_field = score > 0 or request.metric is not None or platform is not None or campaign
     return result, ANSWERED if in_field else confidence(score, result)
