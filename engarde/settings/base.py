@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "guardian",
     "auditlog",
+    "pgtrigger",
     "accounts",
     "privacy",
     "agents",
@@ -191,6 +192,8 @@ STORAGES = {
 # blind indexes. After changing either, `manage.py rekey_pii` rewrites every row under them.
 FIELD_ENCRYPTION_KEY = split_keys(env.str("FIELD_ENCRYPTION_KEY", default=""))
 PII_HASH_KEY = env.str("PII_HASH_KEY", default="")
+# Every read of a person's data by staff writes a row of the access log (privacy.access_log).
+ADMIN_ACCESS_LOG_ENABLED = env.bool("ADMIN_ACCESS_LOG_ENABLED", default=True)
 PHONENUMBER_DEFAULT_REGION = env.str("DEFAULT_PHONE_REGION", default="US")
 
 REST_FRAMEWORK = {

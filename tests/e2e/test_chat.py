@@ -287,7 +287,11 @@ def test_hostile_messages_do_not_run_in_the_chat_or_the_admin(
     cell = page.locator(".markdown td", has_text="3.10x").first
     assert cell.evaluate("td => getComputedStyle(td).textAlign") == "right"
     assert refused == [], refused
-    page.locator(f'.message[data-id="{reply.pk}"]').scroll_into_view_if_needed()
+    # In one step in the page: a late agent reply re-renders the timeline, which would detach a
+    # node Playwright had resolved before scrolling it.
+    page.evaluate(
+        "id => document.querySelector(`.message[data-id='${id}']`).scrollIntoView()", reply.pk
+    )
     page.screenshot(path=str(ARTIFACTS / "chat-hostile-desktop.png"))
 
     # The console's view of the same conversation.
