@@ -9,7 +9,11 @@ class AccountsConfig(AppConfig):
     verbose_name = "Tenants and people"
 
     def ready(self) -> None:
-        from accounts import roles
+        # Personal data (export, erasure), registered with privacy.
+        from accounts import (
+            personal_data,  # noqa: F401
+            roles,
+        )
 
         # Apps added later create their permissions after accounts' data migration ran;
         # re-syncing after every migrate attaches them to the roles.

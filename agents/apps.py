@@ -8,10 +8,14 @@ class AgentsConfig(AppConfig):
     verbose_name = "Walker agents"
 
     def ready(self) -> None:
+        # Personal data (export, erasure), registered with privacy.
         from django.db.models.signals import post_migrate
 
         from accounts.services import TENANT_SETUP_HOOKS
-        from agents import checks  # noqa: F401
+        from agents import (
+            checks,  # noqa: F401
+            personal_data,  # noqa: F401
+        )
         from agents.catalogue import catalogue_sync_after_migrate
 
         post_migrate.connect(catalogue_sync_after_migrate, dispatch_uid="agents.catalogue")

@@ -8,8 +8,13 @@ class ChannelsAppConfig(AppConfig):
     verbose_name = "Conversations"
 
     def ready(self) -> None:
+        # Personal data (export, erasure) and retention policies, registered with privacy.
         from django.conf import settings
 
+        from channels_app import (
+            personal_data,  # noqa: F401
+            retention,  # noqa: F401
+        )
         from channels_app.approvals import (
             held_reply_discard,
             held_reply_edit,

@@ -10,6 +10,7 @@ from monitoring.views import healthz, readyz
 
 api_v1 = [
     path("", include("accounts.urls")),
+    path("", include("privacy.urls")),
     path("ai-agents/walker/", include("agents.urls")),
     path("channels/whatsapp/", include("channels_app.whatsapp.urls")),
     path("admin/hitl/", include("hitl.urls")),

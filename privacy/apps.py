@@ -8,4 +8,9 @@ class PrivacyConfig(AppConfig):
     verbose_name = "Privacy and compliance"
 
     def ready(self) -> None:
-        from privacy import checks  # noqa: F401
+        # Personal data (export, erasure) and retention policies, registered with privacy.
+        from privacy import (
+            checks,  # noqa: F401
+            personal_data,  # noqa: F401
+            retention,  # noqa: F401
+        )

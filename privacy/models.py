@@ -46,7 +46,6 @@ class ChannelConsent(models.Model):
         return cls.objects.filter(user_id=user_id, channel=channel, opted_out=True).exists()
 
 
-
 class ConsentRecord(models.Model):
     """One change of a person's consent, kept as history: what they agreed to or refused, on
     which channel, for which purpose, when and through what. ChannelConsent is the current

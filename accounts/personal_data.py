@@ -1,0 +1,1 @@
+"""What accounts holds about a person, registered with privacy's registry (export, erasure)."""

@@ -1,0 +1,1 @@
+"""What agents holds about a person, registered with privacy's registry (export, erasure)."""

@@ -1,0 +1,1 @@
+"""What channels_app holds about a person, registered with privacy's registry (export, erasure)."""

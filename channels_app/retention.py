@@ -1,0 +1,1 @@
+"""channels_app's retention policies (the PRD's table), registered with privacy.retention."""

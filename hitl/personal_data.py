@@ -1,0 +1,1 @@
+"""What hitl holds about a person, registered with privacy's registry (export, erasure)."""

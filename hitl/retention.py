@@ -1,0 +1,1 @@
+"""hitl's retention policies (the PRD's table), registered with privacy.retention."""
