@@ -9,7 +9,7 @@ from django.db import models
 from django.http import HttpRequest
 
 from accounts.types import admin_request
-from privacy.masking import can_view_pii
+from privacy.reveal import can_view_pii
 
 
 class ReadOnlyAdminMixin:

@@ -68,6 +68,17 @@ CAPABILITIES: dict[str, dict[str, bool]] = {
     },
 }
 
+# The PRD's masking table: which roles may see each kind of personal data in full, once they
+# reveal it with a justification. Conversation text is masked for every role by default.
+# Finance is the CFO; the PRD's "Engineering" is no console role, so only super admins see keys.
+PII_FULL_ACCESS: dict[str, frozenset[str]] = {
+    "email": frozenset({SUPER_ADMIN, COMPLIANCE_OFFICER}),
+    "phone": frozenset({SUPER_ADMIN, COMPLIANCE_OFFICER}),
+    "address": frozenset({SUPER_ADMIN, COMPLIANCE_OFFICER}),
+    "card": frozenset({SUPER_ADMIN, CFO}),
+    "api_key": frozenset({SUPER_ADMIN}),
+}
+
 OUR_APPS = ("accounts", "privacy", "agents", "hitl", "channels_app", "monitoring")
 
 CAPABILITY_CODENAMES = frozenset(CAPABILITIES[SUPER_ADMIN])

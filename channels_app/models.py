@@ -53,11 +53,24 @@ class Conversation(models.Model):
     priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NORMAL)
     is_deleted = models.BooleanField(default=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Outcomes, measured: when a human was first needed (a reply held for review, a takeover),
+    # when it was closed, and the person's 1-5 rating, asked for once.
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    csat_asked_at = models.DateTimeField(null=True, blank=True)
+    csat_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    csat_rated_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantQuerySet.as_manager()
 
     class Meta:
         ordering = ["-last_activity_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(csat_score__isnull=True) | Q(csat_score__gte=1, csat_score__lte=5),
+                name="conversation_csat_between_1_and_5",
+            ),
+        ]
         indexes = [
             models.Index(fields=["tenant", "-last_activity_at"], name="conv_tenant_activity"),
             models.Index(

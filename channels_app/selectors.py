@@ -2,11 +2,11 @@
 the ones that match a search, and their text, masked per role.
 
 Every surface that shows conversation text goes through here (the chat history and search, the
-WhatsApp conversations API, the admin's transcript, the console to come): the person who owns
-the conversation reads it whole, staff read it whole only when their role may see PII and with
-the emails and phone numbers masked (`privacy.masking.mask_text`) otherwise. Held replies are
+WhatsApp conversations API, the admin's transcript and the console's APIs): the person who owns
+the conversation reads it whole; staff read it masked (`privacy.reveal.text_for`) unless they
+revealed it with a justification and their role may see the kind of data. Held replies are
 staff's business: the person sees them once approved. The approval explainer, in `hitl` below
-this layer, calls the same masker through `privacy.masking.text_for`.
+this layer, calls the same rule.
 """
 
 from __future__ import annotations
@@ -17,21 +17,23 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 from channels_app.models import Conversation, Message
-from privacy.masking import can_view_pii, mask_text
+from privacy.reveal import text_for
 
 
-def pii_visible(viewer: User, conversation: Conversation) -> bool:
-    """The conversation's own person, and roles that may see PII, read it unmasked."""
-    return viewer.pk == conversation.user_id or can_view_pii(viewer)
+def text_shown(
+    text: str, *, viewer: User, conversation: Conversation, revealed: bool = False
+) -> str:
+    if viewer.pk == conversation.user_id:
+        return text
+    return text_for(viewer, text, revealed=revealed)
 
 
-def text_shown(text: str, *, viewer: User, conversation: Conversation) -> str:
-    return text if pii_visible(viewer, conversation) else mask_text(text)
-
-
-def message_text(message: Message, *, viewer: User) -> str:
-    """The message's text as the viewer may read it."""
-    return text_shown(message.body, viewer=viewer, conversation=message.conversation)
+def message_text(message: Message, *, viewer: User, revealed: bool = False) -> str:
+    """The message's text as the viewer may read it (`revealed`: in a view where they revealed
+    the conversation with a justification, logged)."""
+    return text_shown(
+        message.body, viewer=viewer, conversation=message.conversation, revealed=revealed
+    )
 
 
 def messages_visible(conversation: Conversation, *, viewer: User) -> QuerySet[Message]:

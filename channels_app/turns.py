@@ -279,6 +279,10 @@ def _hold(
     )
     if conversation.status != Conversation.Status.HUMAN:
         Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.WAITING)
+    # The first time a human is needed is when it escalated (analytics' escalation rate).
+    Conversation.objects.filter(pk=conversation.pk, escalated_at__isnull=True).update(
+        escalated_at=timezone.now()
+    )
     event_record(
         tenant=tenant,
         kind=EventKind.REPLY_HELD,

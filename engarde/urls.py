@@ -14,6 +14,7 @@ api_v1 = [
     path("ai-agents/walker/", include("agents.urls")),
     path("channels/whatsapp/", include("channels_app.whatsapp.urls")),
     path("admin/hitl/", include("hitl.urls")),
+    path("admin/", include("monitoring.urls")),
     path("channels/email/", include("channels_app.email.urls")),
     path("channels/chat/", include(chat_api)),
 ]

@@ -56,6 +56,8 @@ from hitl.models import (
 from hitl.notifications import notification_mark_read
 from hitl.selectors import approvals_awaiting, queue_summary
 from hitl.services import DecisionRefused
+from privacy.access_log import Action, access_record
+from privacy.masking import mask_text
 
 RISK_COLOURS: dict[str, str] = {
     RiskLevel.LOW: "success",
@@ -157,14 +159,14 @@ class ApprovalAdmin(ReadOnlyAdminMixin, TenantScopedAdminMixin, ModelAdmin):
 
     list_display = [
         "risk",
-        "title",
+        "title_shown",
         "requester",
         "level",
         "time_left",
         "status_label",
         "priority_label",
     ]
-    list_display_links = ["title"]
+    list_display_links = ["title_shown"]
     list_filter = [
         AwaitingFilter,
         OpenStatusFilter,
@@ -196,6 +198,11 @@ class ApprovalAdmin(ReadOnlyAdminMixin, TenantScopedAdminMixin, ModelAdmin):
     @display(description="Risk", ordering="risk_score", label=RISK_COLOURS)
     def risk(self, approval: Approval) -> tuple[str, str]:
         return approval.risk_level, f"{approval.risk_level} {score(approval.risk_score)}/100"
+
+    @display(description="Title", ordering="title")
+    def title_shown(self, approval: Approval) -> str:
+        # A title can quote the person ("1 post about ..."): masked, as conversation text is.
+        return mask_text(approval.title)
 
     @display(description="Requester")
     def requester(self, approval: Approval) -> str:
@@ -258,8 +265,15 @@ class ApprovalAdmin(ReadOnlyAdminMixin, TenantScopedAdminMixin, ModelAdmin):
         # A platform operator outside the tenant may read it but never decides for the tenant.
         can_decide = explainer["can_decide"] and request.user.tenant_id == approval.tenant_id
         reply = editable_reply(approval, request.user)
+        access_record(
+            request,
+            action=Action.VIEW_APPROVAL,
+            resource_type="approval",
+            resource_id=approval.pk,
+            tenant_id=approval.tenant_id,
+        )
         return {
-            "title": approval.title or action_label(approval.action_type),
+            "title": mask_text(approval.title) or action_label(approval.action_type),
             "approval": approval,
             "explainer": explainer,
             "layout": explainer_layout(explainer),

@@ -28,7 +28,7 @@ from hitl.services import (
     approval_reject,
     approval_request_changes,
 )
-from privacy.masking import text_for
+from privacy.reveal import text_for
 
 ACTION_LABELS = {HELD_REPLY: "Held reply", **dict(ActionType.choices)}
 AGENT_LABELS = dict(AgentType.choices)
@@ -158,8 +158,9 @@ def _textarea(rows: int, *, required: bool = False, placeholder: str = "") -> An
 
 
 def editable_reply(approval: Approval, viewer: User) -> str | None:
-    """The held reply the approver may edit: only when they see it as it would be sent (an
-    approver who sees masked numbers, as the explainer shows them, would send the masks)."""
+    """The held reply the approver may edit: only when it holds no personal data. Replies are
+    conversation text, masked for every role on this page; an approver editing the masked text
+    would send the masks."""
     if not approval.is_held_reply or approval.message is None:
         return None
     body = approval.message.body

@@ -31,6 +31,8 @@ from hitl.services import (
     approval_reject,
     approval_request_changes,
 )
+from privacy.access_log import Action, access_record
+from privacy.masking import mask_text
 
 MAX_PAGE = 200
 MAX_ANALYTICS_DAYS = 366
@@ -50,7 +52,15 @@ class Refused(APIException):
         super().__init__(detail=str(refused), code=refused.code)
 
 
+class MaskedTextField(serializers.CharField):
+    """Text that may quote a person ("1 post about ..."): masked, as conversation text is."""
+
+    def to_representation(self, value: Any) -> str:
+        return mask_text(super().to_representation(value))
+
+
 class ApprovalSerializer(serializers.ModelSerializer):
+    title = MaskedTextField(help_text="Personal data in it is masked.")
     requested_by = serializers.CharField(source="requested_by.username", default=None)
     assigned_to = serializers.CharField(source="assigned_to.username", default=None)
     workflow = serializers.CharField(source="workflow.name", default=None)
@@ -183,6 +193,13 @@ class ApprovalDetailView(APIView):
     )
     def get(self, request: AuthedAPIRequest, approval_id: int) -> Response:
         approval = _approval(request, approval_id)
+        access_record(
+            request,
+            action=Action.VIEW_APPROVAL,
+            resource_type="approval",
+            resource_id=approval.pk,
+            tenant_id=approval.tenant_id,
+        )
         return Response(
             {
                 **ApprovalSerializer(approval).data,

@@ -8,9 +8,22 @@ from typing import Any
 
 from accounts.models import User
 from hitl.models import Approval, HoldReason
-from privacy.masking import text_for
+from privacy.masking import mask_text
+from privacy.reveal import text_for
 
 EXPLAINED_KEYS = ("description", "rationale", "requested")
+
+
+def masked(value: Any) -> Any:
+    """The action's data with personal data masked in every string (a draft, a topic quoting
+    the person), its shape kept."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, list):
+        return [masked(item) for item in value]
+    if isinstance(value, dict):
+        return {key: masked(item) for key, item in value.items()}
+    return value
 
 
 def _hold_reason(value: str) -> str:
@@ -43,7 +56,7 @@ def approval_explain(*, approval: Approval, viewer: User) -> dict[str, Any]:
             "agent": approval.requested_by_agent or None,
             "requested_by": approval.requested_by.username if approval.requested_by else None,
             "hold_reasons": [_hold_reason(reason) for reason in approval.hold_reasons],
-            "description": data.get("description", ""),
+            "description": mask_text(data.get("description", "")),
             "rationale": data.get("rationale", {}),
             "question": text_for(viewer, inbound.body) if inbound is not None else None,
             "proposed_reply": text_for(viewer, reply.body) if reply is not None else None,
@@ -52,7 +65,7 @@ def approval_explain(*, approval: Approval, viewer: User) -> dict[str, Any]:
             "requested": bool(data.get("requested")),
             "understood": (reply.metadata or {}).get("understood") if reply is not None else None,
         },
-        "data": {key: value for key, value in data.items() if key not in EXPLAINED_KEYS},
+        "data": {key: masked(value) for key, value in data.items() if key not in EXPLAINED_KEYS},
         "risk": {
             "score": str(approval.risk_score),
             "level": approval.risk_level,

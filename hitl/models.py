@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Tenant
 from accounts.roles import ALL_ROLES, MEMBER
 from accounts.tenancy import TenantQuerySet
+from privacy.masking import mask_text
 
 HELD_REPLY = "held_reply"
 
@@ -281,7 +282,8 @@ class Approval(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Approval #{self.pk} ({self.title or self.action_type}, {self.status})"
+        # Shown in breadcrumbs, pickers and the audit log: a title can quote the person.
+        return f"Approval #{self.pk} ({mask_text(self.title) or self.action_type}, {self.status})"
 
     def get_additional_data(self) -> dict[str, Any]:
         return {"tenant_id": self.tenant_id}

@@ -23,6 +23,7 @@ from hitl.models import (
     NotificationChannel,
 )
 from hitl.registry import requester_notify
+from privacy.masking import mask_text
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,9 @@ def approvers_notify(*, approval: Approval, kind: str, users: list[User] | None 
         if approval.workflow
         else [NotificationChannel.EMAIL, NotificationChannel.IN_APP]
     )
-    title = SUBJECTS[kind].format(title=approval.title, level=approval.current_level)
+    # Notifications and emails are read outside any reveal (an inbox, a phone's lock screen):
+    # a title that quotes the person is masked, as conversation text is.
+    title = SUBJECTS[kind].format(title=mask_text(approval.title), level=approval.current_level)
     body = (
         f"{approval.get_risk_level_display()} risk ({approval.risk_score}/100). "
         f"Decide by {approval.sla_deadline:%Y-%m-%d %H:%M} UTC."
@@ -98,7 +101,12 @@ def approvers_notify(*, approval: Approval, kind: str, users: list[User] | None 
 
 def _email(approval_id: int, subject: str, body: str, user_ids: list[int]) -> None:
     approval = Approval.objects.get(pk=approval_id)
-    context = {"approval": approval, "body": body, "url": approval_url(approval)}
+    context = {
+        "approval": approval,
+        "title": mask_text(approval.title),
+        "body": body,
+        "url": approval_url(approval),
+    }
     messages = []
     for user in User.objects.filter(pk__in=user_ids):
         context["user"] = user

@@ -43,7 +43,9 @@ from channels_app.email.services import preferences_default, preferences_update,
 from channels_app.email.tokens import UNSUBSCRIBE, BadToken, token_user_id
 from engarde.errors import ErrorSerializer, ServiceDisabled
 from privacy.fields import email_index
-from privacy.masking import can_view_pii, mask_email
+from privacy.masking import mask_email
+from privacy.models import ConsentRecord
+from privacy.reveal import can_view_pii
 
 HH_MM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 # The PRD's names in the API; the model's where they differ.
@@ -247,7 +249,14 @@ class PreferencesView(APIView):
         serializer.is_valid(raise_exception=True)
         changes = {API_TO_MODEL.get(k, k): v for k, v in serializer.validated_data.items()}
         try:
-            preferences = preferences_update(user=user, now=timezone.now(), **changes)
+            preferences = preferences_update(
+                user=user,
+                now=timezone.now(),
+                consent_source=ConsentRecord.Source.SETTINGS
+                if user.pk == request.user.pk
+                else ConsentRecord.Source.ADMIN,
+                **changes,
+            )
         except DjangoValidationError as exc:
             if hasattr(exc, "error_dict"):
                 raise ValidationError(

@@ -53,7 +53,8 @@ from channels_app.whatsapp.services import (
 from channels_app.whatsapp.signature import TwilioSignature
 from channels_app.whatsapp.transport import MAX_MEDIA
 from engarde.errors import ErrorSerializer, ServiceDisabled
-from privacy.masking import can_view_pii, mask_for
+from privacy.access_log import Action, access_records
+from privacy.reveal import mask_for
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 # Refusals the transport decides itself, before calling Twilio: the conversation's state, not
@@ -261,7 +262,10 @@ class SendView(SwitchedAPIView):
 
 
 class WhatsAppMediaSerializer(serializers.Serializer):
-    url = serializers.CharField(help_text="Empty for roles that may not see personal data.")
+    url = serializers.CharField(
+        help_text="Empty: media is personal data, shown only in a revealed conversation "
+        "(POST /api/v1/admin/conversations/{id}/reveal)."
+    )
     content_type = serializers.CharField()
 
 
@@ -283,10 +287,9 @@ class WhatsAppMessageSerializer(serializers.Serializer):
 
     @extend_schema_field(WhatsAppMediaSerializer(many=True))
     def get_media(self, message: Message) -> list[dict[str, str]]:
-        reveal = can_view_pii(self.context["viewer"])
         return [
             {
-                "url": item.get("url", "") if reveal else "",
+                "url": "",
                 "content_type": item.get("content_type", ""),
             }
             for item in (message.metadata or {}).get("media", [])
@@ -341,8 +344,10 @@ class ConversationsView(APIView):
             404: ErrorSerializer,
         },
         summary="A user's WhatsApp conversations with their messages, newest first",
-        description="Emails and phone numbers are masked, in the bodies too, for roles that may "
-        "not see personal data.",
+        description="Conversation text is masked for every role (reveal one conversation with "
+        "a justification through POST /api/v1/admin/conversations/{id}/reveal); the user's "
+        "numbers are masked for roles that may not see personal data. Each conversation "
+        "returned is written to the access log.",
     )
     def get(self, request: AuthedAPIRequest, user_id: int) -> Response:
         if not request.user.has_perm("channels_app.view_conversation"):
@@ -362,6 +367,12 @@ class ConversationsView(APIView):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(conversations, request, view=self)
         context = {"viewer": request.user}
+        access_records(
+            request,
+            action=Action.VIEW_CONVERSATION,
+            resource_type="conversation",
+            resource_ids=[conversation.pk for conversation in page or []],
+        )
         return Response(
             {
                 "count": paginator.page.paginator.count if paginator.page else 0,

@@ -70,7 +70,7 @@ def test_an_auto_approved_action_runs_after_its_reply_and_once() -> None:
 
 
 @pytest.mark.parametrize("mode", ["manual", "semi_auto", "auto"])
-@pytest.mark.parametrize("status", ["active", "human"])
+@pytest.mark.parametrize("status", ["active", "waiting"])
 def test_no_suggestion_runs_before_a_person_decides_it(
     mode: str, status: str, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -98,6 +98,16 @@ def test_no_suggestion_runs_before_a_person_decides_it(
         approval_approve(approval_id=pause.pk, user=approver)
     campaign.refresh_from_db()
     assert campaign.status == "paused"
+
+
+def test_while_a_human_has_the_conversation_the_bot_drafts_nothing() -> None:
+    tenant = demo_tenant()
+    conversation = ConversationFactory(tenant=tenant, channel="chat", status="human")
+    question = MessageFactory(conversation=conversation, body=RECOMMENDATION_QUESTION)
+    turn_answer(message=question)
+    assert not Approval.objects.filter(conversation=conversation).exists()
+    assert not Message.objects.filter(conversation=conversation, direction="outbound").exists()
+    assert Message.objects.get(pk=question.pk).turn_state == TurnState.SKIPPED
 
 
 def test_the_same_open_proposal_is_filed_once_and_a_repeat_attaches_to_it() -> None:
