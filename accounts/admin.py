@@ -2,18 +2,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
-from django.http import HttpRequest
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
+from unfold.widgets import UnfoldAdminTextareaWidget
 
 from accounts.admin_base import TenantScopedAdminMixin, TenantScopedInlineMixin
 from accounts.models import Tenant, User, UserPhoneNumber
 from accounts.roles import ALL_ROLES
 from accounts.services import tenant_setup
+from accounts.types import admin_request
+from privacy.access_log import Action, access_record
 from privacy.masking import mask_email, mask_phone
+from privacy.reveal import can_view_pii
+from privacy.services import data_export_request, erasure_refusal, user_erase
 
 admin.site.unregister(Group)
 
@@ -66,6 +79,18 @@ class PhoneNumberInline(PhoneNumberMaskMixin, TenantScopedInlineMixin, TabularIn
     readonly_fields = ["created_at"]
 
 
+class ErasureForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        min_length=10,
+        max_length=1000,
+        widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}),
+        help_text="Why they are erased: their request, its date, a ticket number. Kept with "
+        "the erasure record and in the access log after their data is gone: do not write "
+        "their name or email here.",
+    )
+
+
 @admin.register(User)
 class UserAdmin(TenantScopedAdminMixin, DjangoUserAdmin, ModelAdmin):
     form = UserChangeForm
@@ -90,9 +115,30 @@ class UserAdmin(TenantScopedAdminMixin, DjangoUserAdmin, ModelAdmin):
         (None, {"fields": ["tenant", "username", "usable_password", "password1", "password2"]}),
     ]
     readonly_fields = ["last_login", "date_joined", "is_deleted", "deleted_at"]
+    actions = ["export_personal_data", "erase_personal_data"]
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).prefetch_related("groups")
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        person = self.get_object(request, unquote(object_id))
+        if person is not None and request.method == "GET":
+            # A person's page shows their email and numbers, whole to roles with view_pii.
+            access_record(
+                request,
+                action=Action.VIEW_USER,
+                resource_type="user",
+                resource_id=person.pk,
+                pii_accessed=can_view_pii(request.user),
+                tenant_id=person.tenant_id,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)
@@ -114,6 +160,91 @@ class UserAdmin(TenantScopedAdminMixin, DjangoUserAdmin, ModelAdmin):
         if db_field.name == "groups" and not request.user.is_superuser:
             kwargs["queryset"] = Group.objects.filter(name__in=ALL_ROLES)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def has_export_data_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.export_data")
+
+    @admin.action(description="Export personal data (GDPR)", permissions=["export_data"])
+    def export_personal_data(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        staff = admin_request(request).user
+        people = list(queryset.select_related("tenant"))
+        exported = [person for person in people if person.tenant_id is not None]
+        with transaction.atomic():
+            for person in exported:
+                data_export_request(subject=person, requested_by=staff)
+                access_record(
+                    request,
+                    action=Action.EXPORT_DATA,
+                    resource_type="user",
+                    resource_id=person.pk,
+                    pii_accessed=True,
+                    tenant_id=person.tenant_id,
+                )
+        if exported:
+            self.message_user(
+                request,
+                format_html(
+                    'Export of {} started. <a href="{}">The data requests page</a> shows '
+                    "its progress and its download.",
+                    ", ".join(person.username for person in exported),
+                    reverse("admin:privacy_datarequest_changelist"),
+                ),
+                messages.SUCCESS,
+            )
+        skipped = [person.username for person in people if person.tenant_id is None]
+        if skipped:
+            self.message_user(
+                request,
+                f"Not exported (platform operators belong to no tenant): {', '.join(skipped)}.",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Erase personal data (GDPR)…", permissions=["export_data"])
+    def erase_personal_data(
+        self, request: HttpRequest, queryset: QuerySet[User]
+    ) -> HttpResponse | None:
+        """A confirmation page asking for the reason first, as Django's delete does; erased in
+        one transaction per person, each with its access-log row."""
+        staff = admin_request(request).user
+        people = list(queryset.select_related("tenant"))
+        refusals = [
+            refusal
+            for person in people
+            if (refusal := erasure_refusal(user=person, by=staff)) is not None
+        ]
+        if refusals:
+            self.message_user(request, f"Nothing erased. {' '.join(refusals)}", messages.ERROR)
+            return None
+        form = ErasureForm(request.POST if request.POST.get("post") else None)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            for person in people:
+                with transaction.atomic():
+                    user_erase(user=person, requested_by=staff, reason=reason)
+                    access_record(
+                        request,
+                        action=Action.ERASE_DATA,
+                        resource_type="user",
+                        resource_id=person.pk,
+                        pii_accessed=True,
+                        justification=reason,
+                        tenant_id=person.tenant_id,
+                    )
+                # By id: the message outlives the request (a cookie), the old name must not.
+                self.message_user(
+                    request, f"Erased user #{person.pk}, now {person.username}.", messages.SUCCESS
+                )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Erase personal data",
+            "opts": self.model._meta,
+            "people": people,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "changelist_url": reverse("admin:accounts_user_changelist"),
+        }
+        return TemplateResponse(request, "admin/accounts/user/erase_personal_data.html", context)
 
     @admin.display(description="email")
     def email_masked(self, obj: User) -> str:

@@ -44,6 +44,15 @@ TIER_LIMITS: dict[str, TierLimits] = {
 }
 
 
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            "“%(value)s” is not an IANA time zone (for example Europe/London).",
+            code="invalid_time_zone",
+            params={"value": value},
+        )
+
+
 class Tenant(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=64, unique=True)
@@ -51,6 +60,8 @@ class Tenant(models.Model):
         max_length=16, choices=SubscriptionTier.choices, default=SubscriptionTier.FREE
     )
     is_active = models.BooleanField(default=True)
+    # Where the tenant's days begin and end: the analytics cut their daily rollups here.
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     created_at = models.DateTimeField(auto_now_add=True)
 
     tenant_lookup = "pk"
@@ -69,15 +80,6 @@ class Tenant(models.Model):
 
     def get_additional_data(self) -> dict[str, Any]:
         return {"tenant_id": self.pk}
-
-
-def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
-        raise ValidationError(
-            "“%(value)s” is not an IANA time zone (for example Europe/London).",
-            code="invalid_time_zone",
-            params={"value": value},
-        )
 
 
 class UserManager(DjangoUserManager.from_queryset(TenantQuerySet)):  # type: ignore[misc]

@@ -1,16 +1,44 @@
-"""Per-agent performance over a date range, from AgentRun rows (bounded by the range)."""
+"""Per-agent performance over a date range: the runs, from AgentRun rows (bounded by the range),
+and the conversations (how many, their messages, CSAT, resolution, response times), which live
+in a layer above the agents: the console registers the function that reads them
+(`conversation_figures_register`, from monitoring's AppConfig), so that this module never
+imports it. Without one, those figures are null.
+"""
 
 from __future__ import annotations
 
 import math
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from django.db.models import Avg, Count, Q, Sum
 from django.db.models.functions import TruncDate
 
 from accounts.models import Tenant
 from agents.models import AgentRun
+
+
+class ConversationFigures(Protocol):
+    def __call__(
+        self, *, tenant: Tenant, agent_type: str, start: date, end: date
+    ) -> dict[str, Any]: ...
+
+
+_conversation_figures: list[ConversationFigures] = []
+NO_CONVERSATION_FIGURES: dict[str, Any] = {
+    "conversations": None,
+    "messages": None,
+    "csat": None,
+    "csat_count": None,
+    "active": None,
+    "resolution_rate": None,
+    "escalation_rate": None,
+    "response_time": None,
+}
+
+
+def conversation_figures_register(provider: ConversationFigures) -> None:
+    _conversation_figures[:] = [provider]
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -47,10 +75,16 @@ def agent_analytics(*, tenant: Tenant, agent_type: str, start: date, end: date) 
         )
         .order_by("day")
     )
+    conversations = (
+        _conversation_figures[0](tenant=tenant, agent_type=agent_type, start=start, end=end)
+        if _conversation_figures
+        else NO_CONVERSATION_FIGURES
+    )
     return {
         "agent_type": agent_type,
         "start": start.isoformat(),
         "end": end.isoformat(),
+        **conversations,
         "volume": volume,
         "avg_response_ms": round(totals["avg_latency"], 1) if volume else None,
         "p95_response_ms": p95,

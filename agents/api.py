@@ -29,6 +29,7 @@ from agents.services import (
     conversation_exists,
 )
 from agents.types import WALKER_AGENT_TYPES, AgentType, BackendKind
+from engarde.errors import ErrorSerializer
 
 MAX_INPUT_CHARS = 4000
 MAX_ANALYTICS_DAYS = 366
@@ -126,10 +127,36 @@ class AnalyticsDaySerializer(serializers.Serializer):
     avg_response_ms = serializers.FloatField()
 
 
+class AnalyticsResponseTimeSerializer(serializers.Serializer):
+    replies = serializers.IntegerField(help_text="Agent replies with a response time.")
+    avg_ms = serializers.IntegerField(allow_null=True)
+    p50 = serializers.IntegerField(allow_null=True)
+    p95 = serializers.IntegerField(allow_null=True)
+    p99 = serializers.IntegerField(allow_null=True)
+
+
 class AnalyticsSerializer(serializers.Serializer):
     agent_type = serializers.CharField()
     start = serializers.DateField()
     end = serializers.DateField()
+    conversations = serializers.IntegerField(
+        allow_null=True, help_text="Started in the range (the tenant's local days)."
+    )
+    messages = serializers.IntegerField(
+        allow_null=True, help_text="The people's, the agent's, human operators'."
+    )
+    csat = serializers.FloatField(allow_null=True, help_text="Average 1-5 rating.")
+    csat_count = serializers.IntegerField(allow_null=True)
+    active = serializers.IntegerField(
+        allow_null=True, help_text="Open now: not closed, a message in the last 24 hours."
+    )
+    resolution_rate = serializers.FloatField(
+        allow_null=True, help_text="Resolved / settled conversations (monitoring.analytics)."
+    )
+    escalation_rate = serializers.FloatField(allow_null=True)
+    response_time = AnalyticsResponseTimeSerializer(
+        allow_null=True, help_text="Of the agent's replies; percentiles estimated over days."
+    )
     volume = serializers.IntegerField(help_text="Runs in the range.")
     avg_response_ms = serializers.FloatField(allow_null=True)
     p95_response_ms = serializers.IntegerField(allow_null=True, help_text="Nearest rank.")
@@ -164,8 +191,15 @@ class AnalyticsView(APIView):
             OpenApiParameter("start", str, description="YYYY-MM-DD, default 30 days ago"),
             OpenApiParameter("end", str, description="YYYY-MM-DD, default today"),
         ],
-        responses=AnalyticsSerializer,
-        summary="Volume, latency, confidence, HITL and error rates of one agent",
+        responses={
+            200: AnalyticsSerializer,
+            400: ErrorSerializer,
+            401: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+        },
+        summary="Conversations, messages, CSAT, resolution, response times, volume, latency, "
+        "confidence, HITL and error rates of one agent",
     )
     def get(self, request: AuthedAPIRequest, agent_id: int) -> Response:
         instance = get_object_or_404(tenant_instances(request), pk=agent_id)

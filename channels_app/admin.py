@@ -5,19 +5,87 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.text import Truncator
+from django.utils.timesince import timesince
 from unfold.admin import ModelAdmin, TabularInline
+from unfold.contrib.filters.admin import RangeDateTimeFilter, RangeNumericFilter
+from unfold.decorators import display
 
 from accounts.admin_base import TenantScopedAdminMixin
-from accounts.roles import PII_FULL_ACCESS
+from accounts.roles import PII_FULL_ACCESS, SUPER_ADMIN
 from accounts.types import admin_request
+from agents.types import ActionType as AgentActionType
 from channels_app.models import Conversation, Message
+from channels_app.search_index import messages_found
 from channels_app.selectors import message_text
+from channels_app.takeover import (
+    HUMAN_REPLY_MAX,
+    TakeoverRefused,
+    conversation_handback,
+    conversation_human_reply,
+    conversation_takeover,
+    operator_name,
+)
+from hitl.models import OPEN_STATUSES, Approval
 from privacy.access_log import Action, access_record
-from privacy.reveal import JUSTIFICATION_MAX, justification_clean, may_reveal, pii_kinds_visible
+from privacy.reveal import (
+    JUSTIFICATION_MAX,
+    justification_clean,
+    may_reveal,
+    pii_kinds_visible,
+    text_for,
+)
+
+TAKEOVER_STEPS = ("takeover", "reply", "handback")
+STATUS_COLOURS = {
+    Conversation.Status.ACTIVE: "success",
+    Conversation.Status.WAITING: "warning",
+    Conversation.Status.HUMAN: "info",
+    Conversation.Status.CLOSED: "",
+}
+PRIORITY_COLOURS = {
+    Conversation.Priority.URGENT: "danger",
+    Conversation.Priority.HIGH: "warning",
+    Conversation.Priority.NORMAL: "",
+    Conversation.Priority.LOW: "",
+}
+
+
+class ActionTypeFilter(admin.SimpleListFilter):
+    """Conversations that contain a proposed action of this type."""
+
+    title = "contains actions"
+    parameter_name = "action_type"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(value, str(label)) for value, label in AgentActionType.choices]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if not self.value():
+            return queryset
+        return queryset.filter(
+            Exists(Approval.objects.filter(conversation=OuterRef("pk"), action_type=self.value()))
+        )
+
+
+class PendingApprovalFilter(admin.SimpleListFilter):
+    title = "pending approval"
+    parameter_name = "pending"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Waiting for a decision"), ("no", "None waiting")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(has_pending_approval=True)
+        if self.value() == "no":
+            return queryset.filter(has_pending_approval=False)
+        return queryset
 
 
 class MessageInline(TabularInline):
@@ -62,24 +130,58 @@ class MessageInline(TabularInline):
 
 @admin.register(Conversation)
 class ConversationAdmin(TenantScopedAdminMixin, ModelAdmin):
+    """Every conversation on every channel. What the system writes is read-only: staff take a
+    conversation over or hand it back with the buttons, and delete (soft) as super admins."""
+
     list_display = [
         "id",
         "user",
         "channel",
         "current_agent_type",
+        "message_count",
+        "last_message",
+        "status_label",
+        "priority_label",
+        "pending_approval",
+        "human_operator",
+    ]
+    list_filter = [
+        ("last_activity_at", RangeDateTimeFilter),
+        "channel",
+        "current_agent_type",
         "status",
         "priority",
-        "message_count",
-        "last_activity_at",
+        "sentiment",
+        ("message_count", RangeNumericFilter),
+        ActionTypeFilter,
+        PendingApprovalFilter,
+        "is_deleted",
     ]
-    list_filter = ["channel", "current_agent_type", "status", "priority", "sentiment", "is_deleted"]
-    list_select_related = ["user", "tenant"]
+    list_filter_submit = True
+    list_select_related = ["user", "tenant", "human_operator"]
     search_fields = ["=id", "user__username"]
-    date_hierarchy = "last_activity_at"
+    search_help_text = (
+        'Words in any message (all must match), "a phrase", a phone number or an email'
+    )
     raw_id_fields = ["user"]
     show_full_result_count = False
     inlines = [MessageInline]
-    readonly_fields = ["started_at", "last_activity_at", "message_count", "channel", "user"]
+    readonly_fields = [
+        "tenant",
+        "user",
+        "channel",
+        "current_agent_type",
+        "status",
+        "priority",
+        "sentiment",
+        "started_at",
+        "last_activity_at",
+        "message_count",
+        "human_operator",
+        "escalated_at",
+        "csat_score",
+        "is_deleted",
+    ]
     fields = [
         "tenant",
         "user",
@@ -91,11 +193,73 @@ class ConversationAdmin(TenantScopedAdminMixin, ModelAdmin):
         "started_at",
         "last_activity_at",
         "message_count",
+        "human_operator",
+        "escalated_at",
+        "csat_score",
         "is_deleted",
     ]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        last = Message.objects.filter(conversation=OuterRef("pk")).order_by("-created_at", "-id")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                last_message_id=Subquery(last.values("id")[:1]),
+                has_pending_approval=Exists(
+                    Approval.objects.filter(conversation=OuterRef("pk"), status__in=OPEN_STATUSES)
+                ),
+            )
+        )
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        changelist = super().get_changelist_instance(request)
+        # The page's last messages in one query, masked for whoever reads the list.
+        ids = [c.last_message_id for c in changelist.result_list if c.last_message_id]
+        self._last_messages = {m.pk: m for m in Message.objects.filter(pk__in=ids)}
+        self._viewer = admin_request(request).user
+        return changelist
+
+    @admin.display(description="Last message", ordering="last_activity_at")
+    def last_message(self, conversation: Conversation) -> str:
+        message = getattr(self, "_last_messages", {}).get(conversation.last_message_id)  # type: ignore[attr-defined]
+        when = f"{timesince(conversation.last_activity_at)} ago"
+        if message is None:
+            return when
+        text = text_for(self._viewer, message.body)
+        return f"{when}: {Truncator(text).chars(60)}"
+
+    @display(description="Status", ordering="status", label=STATUS_COLOURS)
+    def status_label(self, conversation: Conversation) -> tuple[str, str]:
+        return conversation.status, conversation.get_status_display()
+
+    @display(description="Priority", ordering="priority", label=PRIORITY_COLOURS)
+    def priority_label(self, conversation: Conversation) -> tuple[str, str]:
+        return conversation.priority, conversation.get_priority_display()
+
+    @display(description="Approval", boolean=True)
+    def pending_approval(self, conversation: Conversation) -> bool:
+        return conversation.has_pending_approval  # type: ignore[attr-defined]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Nothing on the page is edited by hand; takeover and hand-back have their own checks.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return admin_request(request).user.has_perm("channels_app.delete_conversation") and (
+            request.user.is_superuser or SUPER_ADMIN in admin_request(request).user.roles
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Conversation) -> None:
+        # Soft: the conversation leaves the console and the person's lists; its rows stay for
+        # analytics and retention.
+        Conversation.objects.filter(pk=obj.pk).update(is_deleted=True, deleted_at=timezone.now())
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        queryset.update(is_deleted=True, deleted_at=timezone.now())
+
     # Outside the change form: a form may not nest in another.
-    change_form_outer_before_template = "admin/channels_app/conversation/reveal_control.html"
+    change_form_outer_before_template = "admin/channels_app/conversation/console_controls.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Conversations start when a person writes on a channel, never from the console.
@@ -108,8 +272,31 @@ class ConversationAdmin(TenantScopedAdminMixin, ModelAdmin):
                 self.admin_site.admin_view(self.reveal_view),
                 name="channels_app_conversation_reveal",
             ),
+            *(
+                path(
+                    f"<path:object_id>/{step}/",
+                    self.admin_site.admin_view(self.takeover_view),
+                    {"step": step},
+                    name=f"channels_app_conversation_{step}",
+                )
+                for step in TAKEOVER_STEPS
+            ),
             *super().get_urls(),
         ]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        """By id and username as before, and by what was written: words, phrases, a phone
+        number or an email in any message, through the blind token index."""
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        if not search_term.strip():
+            return found, duplicates
+        user = admin_request(request).user
+        tenant_id = None if user.is_superuser else user.tenant_id
+        messages = messages_found(Message.objects.all(), tenant_id=tenant_id, text=search_term)
+        written = queryset.filter(pk__in=messages.values("conversation_id"))
+        return found | written, duplicates
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
@@ -139,9 +326,67 @@ class ConversationAdmin(TenantScopedAdminMixin, ModelAdmin):
             "may_reveal": may_reveal(request.user),
             "reveal_url": reverse("admin:channels_app_conversation_reveal", args=[object_id]),
             "justification_max": JUSTIFICATION_MAX,
+            "may_take_over": request.user.has_perm("channels_app.change_conversation"),
+            "held_by": (
+                operator_name(conversation.human_operator)
+                if conversation is not None and conversation.status == Conversation.Status.HUMAN
+                else None
+            ),
+            "reply_max": HUMAN_REPLY_MAX,
+            **{
+                f"{step}_url": reverse(f"admin:channels_app_conversation_{step}", args=[object_id])
+                for step in TAKEOVER_STEPS
+            },
             **(extra_context or {}),
         }
         return super().change_view(request, object_id, form_url, context)
+
+    def takeover_view(self, request: HttpRequest, object_id: str, step: str) -> HttpResponse:
+        """Take over, reply as yourself, hand back: each a POST, its outcome a message on the
+        conversation's page."""
+        conversation = self.get_object(request, unquote(object_id))
+        if conversation is None or not self.has_view_permission(request, conversation):
+            raise PermissionDenied
+        change_url = reverse("admin:channels_app_conversation_change", args=[conversation.pk])
+        if request.method != "POST":
+            return HttpResponseRedirect(change_url)
+        operator = admin_request(request).user
+        if not operator.has_perm("channels_app.change_conversation"):
+            raise PermissionDenied
+        level = messages.SUCCESS
+        try:
+            if step == "takeover":
+                conversation_takeover(conversation=conversation, operator=operator)
+                done, action = "You have the conversation: the bot is quiet.", Action.TAKEOVER
+            elif step == "reply":
+                text = request.POST.get("message", "")
+                if len(text) > HUMAN_REPLY_MAX:
+                    raise TakeoverRefused(f"Keep it under {HUMAN_REPLY_MAX} characters.")
+                sent = conversation_human_reply(
+                    conversation=conversation, operator=operator, text=text
+                )
+                done, action = "Sent.", Action.HUMAN_REPLY
+                if sent.delivery_status == Message.DeliveryStatus.FAILED:
+                    reason = sent.error_message or sent.error_code
+                    done, level = (
+                        f"Not delivered ({reason}); it is kept in the thread.",
+                        messages.ERROR,
+                    )
+            else:
+                conversation_handback(conversation=conversation, operator=operator)
+                done, action = "Handed back: the agent answers again.", Action.HANDBACK
+        except TakeoverRefused as refused:
+            self.message_user(request, str(refused), messages.ERROR)
+        else:
+            access_record(
+                request,
+                action=action,
+                resource_type="conversation",
+                resource_id=conversation.pk,
+                tenant_id=conversation.tenant_id,
+            )
+            self.message_user(request, done, level)
+        return HttpResponseRedirect(change_url)
 
     def reveal_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """The conversation with its personal data shown, for this response only (a POST with

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 
 from channels_app.models import Conversation, Message
 from channels_app.outbound import message_deliver, message_send
+from channels_app.search_index import messages_index
 from hitl.models import Approval
 from hitl.registry import ExecutionError
 
@@ -43,6 +44,7 @@ def held_reply_edit(approval: Approval, text: str, user: Any) -> None:
     reply.body = text
     reply.metadata = {**reply.metadata, "edited_by": user.pk}
     reply.save(update_fields=["body", "metadata"])
+    messages_index([reply])
 
 
 def held_reply_discard(approval: Approval) -> None:

@@ -25,6 +25,7 @@ from agents.models import AgentRun
 from agents.types import AgentType, BackendKind
 from channels_app.events import Event, EventKind
 from channels_app.models import Channel, Conversation, Message
+from channels_app.search_index import messages_index
 
 Progress = Callable[[str], None]
 
@@ -914,6 +915,15 @@ def _plan_conversation(
             weights=(5, 4, 1, 1),
         )[0]
         conversation.priority = topic.priority
+    # Outcomes as the turn engine and the rating question record them.
+    if held or took_over:
+        conversation.escalated_at = script.messages[-1].created_at
+    if conversation.status == Conversation.Status.CLOSED:
+        conversation.closed_at = conversation.last_activity_at
+        if rng.random() < 0.6:
+            conversation.csat_asked_at = conversation.last_activity_at
+            conversation.csat_score = rng.choices((1, 2, 3, 4, 5), weights=(1, 1, 2, 5, 6))[0]
+            conversation.csat_rated_at = conversation.last_activity_at
     return Plan(key=key, conversation=conversation, messages=script.messages, events=script.events)
 
 
@@ -939,6 +949,7 @@ def _store(plans: list[Plan], *, tenant_id: int, created: Counter[str]) -> None:
     Conversation.objects.bulk_create([plan.conversation for plan in plans])
     messages = [message for plan in plans for message in plan.messages]
     Message.objects.bulk_create(messages, batch_size=500)
+    messages_index(messages)
     events = []
     for plan in plans:
         for planned in plan.events:

@@ -29,10 +29,14 @@ class EventKind(models.TextChoices):
     DELIVERY_UPDATED = "delivery.updated", "Delivery status updated"
     TURN_FAILED = "turn.failed", "Turn failed"
     HUMAN_TAKEOVER = "human.takeover", "Human took over"
+    HUMAN_REPLY = "human.reply", "Human replied"
+    HUMAN_HANDBACK = "human.handback", "Handed back to the agent"
     APPROVAL_DECIDED = "approval.decided", "Approval decided"
     EMAIL_SENT = "email.sent", "Email sent"
     WHATSAPP_KEYWORD = "whatsapp.keyword", "WhatsApp keyword (STOP/START/HELP)"
     WHATSAPP_QUOTA = "whatsapp.quota", "WhatsApp daily quota reached"
+    CSAT_ASKED = "csat.asked", "Rating asked for"
+    CSAT_RECORDED = "csat.recorded", "Rating recorded"
 
 
 class Event(models.Model):

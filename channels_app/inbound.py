@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import Tenant, User
 from channels_app.events import EventKind, event_record
 from channels_app.models import Conversation, Message, TurnState
+from channels_app.search_index import messages_index
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ def message_receive(inbound: InboundMessage, *, start_turn: bool = True) -> Rece
             conversation = inbound.conversation or conversation_for(
                 user=inbound.user, channel=inbound.channel, at=inbound.received_at
             )
+            # While a human has the conversation, the bot is quiet: no turn runs.
+            start_turn = start_turn and conversation.status != Conversation.Status.HUMAN
             message = Message.objects.create(
                 conversation=conversation,
                 channel=inbound.channel,
@@ -92,6 +95,7 @@ def message_receive(inbound: InboundMessage, *, start_turn: bool = True) -> Rece
                 turn_state=TurnState.PENDING if start_turn else TurnState.SKIPPED,
             )
             conversation.message_added(at=inbound.received_at)
+            messages_index([message])
             event_record(
                 tenant=inbound.tenant,
                 kind=EventKind.MESSAGE_RECEIVED,

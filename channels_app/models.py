@@ -53,6 +53,15 @@ class Conversation(models.Model):
     priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NORMAL)
     is_deleted = models.BooleanField(default=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Human takeover: who has the conversation while the bot is quiet, and since when.
+    human_operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    human_since = models.DateTimeField(null=True, blank=True)
     # Outcomes, measured: when a human was first needed (a reply held for review, a takeover),
     # when it was closed, and the person's 1-5 rating, asked for once.
     escalated_at = models.DateTimeField(null=True, blank=True)
@@ -187,6 +196,29 @@ class Message(models.Model):
 
     def get_additional_data(self) -> dict[str, Any]:
         return {"tenant_id": self.conversation.tenant_id}
+
+
+class MessageToken(models.Model):
+    """The blind token index that makes encrypted message bodies searchable: one keyed HMAC per
+    normalised word, phone number and email of a message (channels_app/search_index.py). No
+    plaintext word is stored; without PII_HASH_KEY the tokens say nothing."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+    token = models.BigIntegerField()
+
+    tenant_lookup = "tenant"
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "token"], name="message_token_once"),
+        ]
+        indexes = [models.Index(fields=["tenant", "token"], name="message_token_lookup")]
+
+    def __str__(self) -> str:
+        return f"token of message #{self.message_id}"
 
 
 class Bookmark(models.Model):

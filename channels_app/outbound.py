@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from channels_app.events import EventKind, event_record
 from channels_app.models import Conversation, Message
+from channels_app.search_index import messages_index
 from channels_app.transports import SendResult, TransportError, transport_for
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ def message_store(
         **fields,
     )
     conversation.message_added(at=created.created_at)
+    messages_index([created])
     return created
 
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from channels_app.csat import csat_ask_idle
 from channels_app.models import Message
+from channels_app.takeover import takeovers_release_idle
 from channels_app.turns import turns_process, turns_sweep
 
 
@@ -30,3 +32,15 @@ def sweep_turns_task() -> int:
     for message_id in message_ids:
         process_turn_task.delay(message_id)
     return len(message_ids)
+
+
+@shared_task(acks_late=True)
+def csat_ask_idle_task() -> int:
+    """Ask for a rating in the conversations that went quiet after the agent's last word."""
+    return csat_ask_idle()
+
+
+@shared_task(acks_late=True)
+def takeovers_release_idle_task() -> int:
+    """Give back to the bot the conversations a human took over and left alone."""
+    return takeovers_release_idle()

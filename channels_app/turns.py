@@ -25,10 +25,12 @@ from agents.backends.base import CONTEXT_MESSAGES, ContextMessage
 from agents.models import AgentInstance
 from agents.router import RouteContext, route
 from agents.services import agent_execute, agent_settings_for
+from channels_app.csat import csat_ask_after, csat_record
 from channels_app.events import EventKind, event_record
 from channels_app.models import Conversation, Message, TurnState
 from channels_app.outbound import message_deliver, message_store
 from channels_app.policy import approval_notice, hold_reasons, holding_message
+from channels_app.search_index import messages_index
 from hitl.models import HELD_REPLY, Approval, HoldReason
 from hitl.services import approval_execute, approval_request
 
@@ -98,9 +100,18 @@ def turn_answer(*, message: Message) -> None:
         pk=message.conversation_id
     )
     tenant = conversation.tenant
-    existing = message.replies.filter(sender_kind=Message.SenderKind.AGENT).first()
-    if existing is None:
+    answered = message.replies.filter(
+        Q(sender_kind=Message.SenderKind.AGENT) | Q(metadata__csat="thanks")
+    ).exists()
+    if conversation.status == Conversation.Status.HUMAN and not answered:
+        # Taken over after this message arrived: the human answers it, the bot drafts nothing.
+        Message.objects.filter(pk=message.pk).update(turn_state=TurnState.SKIPPED)
+        return
+    # A rating the person was asked for is recorded and thanked; the agent never sees it.
+    if not answered and not csat_record(message=message, conversation=conversation):
         _think(message=message, conversation=conversation)
+        if not message.replies.filter(delivery_status=Message.DeliveryStatus.HELD).exists():
+            csat_ask_after(message=message, conversation=conversation)
     # Sends that an earlier, dead run of this turn claimed are ours now: the turns of one
     # conversation never overlap, and this one was claimed after they were.
     for outbound in message.replies.filter(
@@ -232,6 +243,7 @@ def _think(*, message: Message, conversation: Conversation) -> None:
             if notices and not reasons:
                 reply.body = "\n\n".join([reply.body, *notices])
                 reply.save(update_fields=["body"])
+                messages_index([reply])
     except IntegrityError:
         # A concurrent run of this turn stored its reply first; deliver that one.
         return

@@ -9,8 +9,10 @@ class PrivacyConfig(AppConfig):
 
     def ready(self) -> None:
         # Personal data (export, erasure) and retention policies, registered with privacy.
+        # Celery's autodiscovery finds only `tasks` modules: the retention task is imported here.
         from privacy import (
             checks,  # noqa: F401
             personal_data,  # noqa: F401
             retention,  # noqa: F401
+            retention_tasks,  # noqa: F401
         )

@@ -81,6 +81,8 @@ def message_frame(message: Message, *, bookmarked: bool = False) -> dict[str, An
         "html": markdown_html(message.body),
         "agent_type": message.agent_type,
         "agent_name": agent_name(message.agent_type),
+        # A human operator's reply is labelled as the person, never as the agent.
+        "sender_name": (message.metadata or {}).get("operator_name", ""),
         "status": status_of(message),
         "reply_to": message.reply_to_id,
         "client_id": client_id_of(message),

@@ -23,7 +23,10 @@ from channels_app.email import schedule
 from channels_app.email.models import BriefRun, EmailEvent, EmailPreferences, EmailSend
 from channels_app.email.selectors import engagement_by_day
 from channels_app.email.sending import brief_preview
+from channels_app.models import Channel
+from privacy.consent import consent_record
 from privacy.masking import mask_email
+from privacy.models import ConsentRecord
 
 ENGAGEMENT_DAYS = 14
 
@@ -83,6 +86,14 @@ class EmailPreferencesAdmin(TenantScopedAdminMixin, ModelAdmin):
             schedule.next_occurrence(obj, after=timezone.now()) if obj.enabled else None
         )
         super().save_model(request, obj, form, change)
+        if not change or "enabled" in form.changed_data:
+            consent_record(
+                user=obj.user,
+                channel=Channel.EMAIL,
+                purpose=ConsentRecord.Purpose.BRIEFS,
+                granted=obj.enabled,
+                source=ConsentRecord.Source.ADMIN,
+            )
 
     def get_urls(self) -> list[Any]:
         view = self.admin_site.admin_view

@@ -11,7 +11,7 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
-from typing import cast
+from typing import Any, cast
 
 from accounts.models import User
 from agents.backends.builtin.common import day
@@ -21,7 +21,7 @@ from channels_app.email.services import preferences_update
 
 HISTORY_DAYS = 14
 # Who reads what: enough variety to show every format and frequency.
-PREFERENCES: dict[str, dict[str, object]] = {
+PREFERENCES: dict[str, dict[str, Any]] = {
     "admin": {},
     "manager": {"delivery_time": time(7, 30), "digest_format": "summary", "min_priority": "high"},
     "director": {"frequency": "weekly", "weekday": 0, "digest_format": "bullet_points"},

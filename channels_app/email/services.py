@@ -24,7 +24,9 @@ from channels_app.email.models import (
 )
 from channels_app.events import EventKind, event_record
 from channels_app.models import Channel
+from privacy.consent import consent_record
 from privacy.fields import email_index
+from privacy.models import ConsentRecord
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +52,16 @@ def preferences_default(user: User) -> EmailPreferences:
 
 
 @transaction.atomic
-def preferences_update(*, user: User, now: datetime, **changes: Any) -> EmailPreferences:
+def preferences_update(
+    *,
+    user: User,
+    now: datetime,
+    consent_source: str = ConsentRecord.Source.SETTINGS,
+    **changes: Any,
+) -> EmailPreferences:
     """Create or change a person's preferences and reschedule their next brief. Raises
-    ValidationError (by field) and writes nothing when a value is wrong."""
+    ValidationError (by field) and writes nothing when a value is wrong. Subscribing or
+    unsubscribing is recorded as the person's consent to the briefs, from `consent_source`."""
     unknown = set(changes) - EDITABLE
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "Not a preference."))
@@ -75,6 +84,15 @@ def preferences_update(*, user: User, now: datetime, **changes: Any) -> EmailPre
         schedule.next_occurrence(preferences, after=now) if preferences.enabled else None
     )
     preferences.save()
+    if preferences.enabled != was_enabled:
+        consent_record(
+            user=user,
+            channel=Channel.EMAIL,
+            purpose=ConsentRecord.Purpose.BRIEFS,
+            granted=preferences.enabled,
+            source=consent_source,
+            at=now,
+        )
     return preferences
 
 
@@ -84,6 +102,17 @@ def unsubscribe(*, user: User, source: str, now: datetime | None = None) -> bool
     return _disable(
         user=user, reason=DisabledReason.UNSUBSCRIBED, source=source, now=now or timezone.now()
     )
+
+
+# The reasons that are the person's choice (a bounce is not), and where each source's choice
+# came from.
+_WITHDRAWN_CONSENT = frozenset({DisabledReason.UNSUBSCRIBED, DisabledReason.COMPLAINED})
+_CONSENT_SOURCES = {
+    "page": ConsentRecord.Source.UNSUBSCRIBE_LINK,
+    "one_click": ConsentRecord.Source.UNSUBSCRIBE_LINK,
+    "api": ConsentRecord.Source.UNSUBSCRIBE_LINK,
+    "esp": ConsentRecord.Source.ESP_EVENT,
+}
 
 
 def _disable(*, user: User, reason: str, source: str, now: datetime) -> bool:
@@ -100,6 +129,15 @@ def _disable(*, user: User, reason: str, source: str, now: datetime) -> bool:
         preferences.disabled_at = now
         preferences.next_send_at = None
         preferences.save()
+        if reason in _WITHDRAWN_CONSENT:
+            consent_record(
+                user=user,
+                channel=Channel.EMAIL,
+                purpose=ConsentRecord.Purpose.BRIEFS,
+                granted=False,
+                source=_CONSENT_SOURCES[source],
+                at=now,
+            )
     if user.tenant is not None:
         event_record(
             tenant=user.tenant,

@@ -40,9 +40,10 @@ from channels_app.models import Channel, Message
 from channels_app.outbound import message_deliver, message_store
 from channels_app.transports import SendResult, TransportError
 from channels_app.whatsapp.transport import STATUSES, WhatsAppTransport
+from privacy.consent import consent_record
 from privacy.fields import phone_index
 from privacy.masking import mask_text
-from privacy.models import ChannelConsent
+from privacy.models import ChannelConsent, ConsentRecord
 
 logger = logging.getLogger(__name__)
 
@@ -192,22 +193,6 @@ def keyword_of(text: str, *, opted_out: bool) -> Keyword | None:
     return keyword
 
 
-def consent_set(*, user: User, opted_out: bool, at: datetime) -> bool:
-    """Record the person's choice; True when it changed. Saved (not updated) so that the audit
-    log keeps the consent's history."""
-    consent, created = ChannelConsent.objects.select_for_update().get_or_create(
-        user=user, channel=Channel.WHATSAPP, defaults={"opted_out": opted_out, "changed_at": at}
-    )
-    if created:
-        return opted_out  # no row meant opted in
-    if consent.opted_out == opted_out:
-        return False
-    consent.opted_out = opted_out
-    consent.changed_at = at
-    consent.save(update_fields=["opted_out", "changed_at"])
-    return True
-
-
 def help_text(*, tenant: Tenant) -> str:
     names = list(
         AgentInstance.objects.filter(tenant=tenant, enabled=True)
@@ -228,11 +213,18 @@ def help_text(*, tenant: Tenant) -> str:
 def _keyword_apply(*, keyword: Keyword, message: Message, user: User, at: datetime) -> Message:
     tenant = message.conversation.tenant
     changed = False
+    if keyword in (Keyword.STOP, Keyword.START):
+        changed = consent_record(
+            user=user,
+            channel=Channel.WHATSAPP,
+            purpose=ConsentRecord.Purpose.CONVERSATIONS,
+            granted=keyword == Keyword.START,
+            source=ConsentRecord.Source.WHATSAPP_KEYWORD,
+            at=at,
+        )
     if keyword == Keyword.STOP:
-        changed = consent_set(user=user, opted_out=True, at=at)
         body = STOP_REPLY
     elif keyword == Keyword.START:
-        changed = consent_set(user=user, opted_out=False, at=at)
         body = START_REPLY
     else:
         body = help_text(tenant=tenant)

@@ -195,6 +195,10 @@ PII_HASH_KEY = env.str("PII_HASH_KEY", default="")
 # Every read of a person's data by staff writes a row of the access log (privacy.access_log).
 ADMIN_ACCESS_LOG_ENABLED = env.bool("ADMIN_ACCESS_LOG_ENABLED", default=True)
 PHONENUMBER_DEFAULT_REGION = env.str("DEFAULT_PHONE_REGION", default="US")
+# GDPR exports staff ask for wait, encrypted, this long for their download. An export still
+# "running" after DATA_REQUEST_LEASE_SECONDS belongs to a dead worker and is taken over.
+DATA_EXPORT_TTL_HOURS = env.int("DATA_EXPORT_TTL_HOURS", default=72)
+DATA_REQUEST_LEASE_SECONDS = env.int("DATA_REQUEST_LEASE_SECONDS", default=600)
 
 REST_FRAMEWORK = {
     # Token first: an unauthenticated call then gets 401 with `WWW-Authenticate: Token`.
@@ -286,6 +290,13 @@ TWILIO_TEMPLATE_CONTENT_SID = env.str("TWILIO_TEMPLATE_CONTENT_SID", default="")
 TURN_LEASE_SECONDS = env.int("TURN_LEASE_SECONDS", default=300)
 TURN_SWEEP_AFTER_SECONDS = env.int("TURN_SWEEP_AFTER_SECONDS", default=120)
 TURN_SWEEP_BATCH = env.int("TURN_SWEEP_BATCH", default=500)
+# Satisfaction (channels_app/csat.py): ask for a rating after this long without a word from the
+# person, and accept their answer for this long after asking.
+CSAT_IDLE_MINUTES = env.int("CSAT_IDLE_MINUTES", default=30)
+CSAT_ANSWER_HOURS = env.int("CSAT_ANSWER_HOURS", default=24)
+# A conversation a human took over goes back to the bot after this long without a message (0:
+# never).
+TAKEOVER_IDLE_MINUTES = env.int("TAKEOVER_IDLE_MINUTES", default=30)
 # After this long without a message, the next one starts a new conversation.
 CONVERSATION_IDLE_HOURS = env.int("CONVERSATION_IDLE_HOURS", default=24)
 
@@ -360,6 +371,8 @@ UNFOLD = {
     "ENVIRONMENT": "engarde.admin_site.environment_badge",
     # The approval queue and notifications (with their counts) above the apps.
     "SIDEBAR": {"navigation": "engarde.admin_site.sidebar_navigation"},
+    # The admin index is the operations dashboard (cards, charts, agents), above the app list.
+    "DASHBOARD_CALLBACK": "monitoring.dashboard.dashboard_callback",
 }
 ENGARDE_ENVIRONMENT = env.str("ENGARDE_ENVIRONMENT", default="local")
 # The password of every user `seed_demo` creates: published in DESIGN.md, not a secret.

@@ -20,9 +20,10 @@ from channels_app.events import EventKind, event_record
 from channels_app.models import BriefRun, Conversation, EmailSend
 from hitl.models import ApprovalLevel, HITLWorkflow, Notification
 from hitl.services import approval_request
+from privacy.models import AdminAccessLog, DataRequest
 from tests.agents import factories as marketing
 from tests.conftest import TenantPeople
-from tests.factories import MessageFactory, PhoneNumberFactory, UserFactory
+from tests.factories import DailyRollupFactory, MessageFactory, PhoneNumberFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +56,14 @@ def populate(tenant: Tenant, number: str) -> None:
         message=message,
     )
     marketing.CampaignDayFactory(campaign__tenant=tenant)
+    DataRequest.objects.create(tenant=tenant, subject=member, kind=DataRequest.Kind.EXPORT)
+    DailyRollupFactory(tenant=tenant, day=timezone.localdate())
+    AdminAccessLog.objects.create(
+        tenant=tenant,
+        action=AdminAccessLog.Action.VIEW_CONVERSATION,
+        resource_type="conversation",
+        resource_id=str(message.conversation_id),
+    )
     marketing.KeywordRankingFactory(tenant=tenant)
     marketing.PageTrafficFactory(tenant=tenant)
     marketing.ContentItemFactory(tenant=tenant)
@@ -137,6 +146,7 @@ UNSCOPED = {
     "django_celery_beat.IntervalSchedule": "platform superusers only",
     "django_celery_beat.PeriodicTask": "platform superusers only",
     "django_celery_beat.SolarSchedule": "platform superusers only",
+    "privacy.RetentionRun": "totals across tenants: platform superusers only",
 }
 
 
@@ -196,8 +206,9 @@ def test_actions_cannot_reach_other_tenants(world: TenantPeople) -> None:
             "post": "yes",
         },
     )
-    assert Conversation.objects.filter(pk=foreign.pk).exists()
-    assert not Conversation.objects.filter(pk=mine.pk).exists()
+    # Deleting a conversation is soft: it leaves the console, its rows stay.
+    assert not Conversation.objects.get(pk=foreign.pk).is_deleted
+    assert Conversation.objects.get(pk=mine.pk).is_deleted
 
 
 def test_new_user_lands_in_the_admins_tenant(world: TenantPeople) -> None:

@@ -17,8 +17,8 @@ from django.db import connection
 from playwright.sync_api import expect
 
 from accounts.models import Tenant, User
-from accounts.roles import CFO, MARKETING_MANAGER, SUPER_ADMIN
-from agents.models import Campaign, KeywordRanking
+from accounts.roles import CFO, MARKETING_MANAGER, SUPER_ADMIN, SUPPORT_ADMIN
+from agents.models import AgentRun, Campaign, KeywordRanking
 from channels_app.models import Conversation, Message
 from channels_app.outbound import message_deliver
 from hitl.models import Approval
@@ -358,3 +358,60 @@ def test_a_requested_raise_is_answered_at_once_and_its_outcome_follows_the_appro
     lookalike.refresh_from_db()
     assert lookalike.daily_budget == raised
     screenshot(page, "chat-requested-raise-done")
+
+
+# --- human takeover: maya on the chat page, Alex in the console ----------------------------------
+
+
+def console_log_in(page: Any, base: str, username: str) -> None:
+    page.goto(f"{base}/admin/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/admin/")
+
+
+def test_a_human_takes_over_replies_and_hands_back(
+    page: Any, browser: Any, site: str, maya: User, acme: Tenant
+) -> None:
+    StaffFactory(tenant=acme, username="alex", first_name="Alex", roles=[SUPPORT_ADMIN])
+    log_in(page, site)
+    page.click("#new-chat")
+    page.click("#agent-options [data-agent-type=paid_ads_optimization]")
+    ask(page, "What is my ROAS this month?")
+    expect(page.locator(".message-agent")).to_have_count(1, timeout=30_000)
+    conversation = Conversation.objects.get(user=maya)
+
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    console = context.new_page()
+    console.set_default_timeout(15_000)
+    console_log_in(console, site, "alex")
+    console.goto(f"{site}/admin/channels_app/conversation/{conversation.pk}/change/")
+    console.click("#takeover-button")
+    expect(console.locator("#takeover-control")).to_contain_text("Alex has this conversation.")
+    expect(
+        page.locator(".message-system", has_text="Alex from the team has joined")
+    ).to_be_visible()
+
+    runs, approvals = AgentRun.objects.count(), Approval.objects.count()
+    ask(page, "Can a human raise my Meta budget by $500?")
+    expect(page.locator(".message-user")).to_have_count(2)
+    console.reload()
+    expect(console.locator("body")).to_contain_text("raise my Meta budget")
+    console.fill("#human-reply-form textarea", "Hi Maya, Alex here: I'm on it.")
+    console.click("#human-reply-button")
+    reply = page.locator(".message", has_text="Alex here")
+    expect(reply).to_be_visible()
+    expect(reply).to_contain_text("Alex (team)")
+    assert AgentRun.objects.count() == runs and Approval.objects.count() == approvals
+    assert not page.locator("#typing").is_visible()
+    screenshot(page, "takeover-chat")
+    screenshot(console, "takeover-console")
+
+    console.click("#handback-button")
+    expect(page.locator(".message-system", has_text="You're back with")).to_be_visible()
+    ask(page, "What is my ROAS this month?")
+    expect(page.locator(".message-agent")).to_have_count(2, timeout=30_000)
+    human = Message.objects.get(conversation=conversation, sender_kind="human")
+    assert human.metadata["operator_name"] == "Alex"
+    context.close()

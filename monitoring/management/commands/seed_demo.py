@@ -33,6 +33,7 @@ from channels_app.events import Event
 from channels_app.models import Conversation, EmailPreferences, EmailSend, Message
 from hitl.demo import demo_approvals_seed
 from hitl.models import Approval
+from monitoring.analytics.rollups import rollups_backfill
 
 # Who answers when a demo end user asks for a person, per tenant.
 OPERATORS = {"acme": "manager", "globex": "globex_admin"}
@@ -99,6 +100,10 @@ class Command(BaseCommand):
             created += demo_approvals_seed(
                 tenant=tenant, requester=requester, now=now, progress=progress
             )
+
+        # The dashboard reads rollups: the demo's weeks are rolled up now, not at 01:00.
+        rolled = rollups_backfill(now=now)
+        progress(f"  analytics rolled up: {rolled.days} days")
 
         counts = demo_counts()
         summary = ", ".join(f"{count} {name}" for name, count in counts.items())

@@ -68,7 +68,10 @@ export function bubble(message, { onBookmark, onRetry } = {}) {
   }
   const wrap = el("div", "bubble");
   if (kind === "agent") {
-    const who = message.kind === "human" ? "Team member" : message.agent_name || "Agent";
+    const who =
+      message.kind === "human"
+        ? `${message.sender_name || "Someone"} (team)`
+        : message.agent_name || "Agent";
     wrap.append(el("div", "bubble-author", who));
   }
   const content = el("div", "bubble-content markdown");
