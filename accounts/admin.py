@@ -5,7 +5,6 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -18,7 +17,11 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 from unfold.widgets import UnfoldAdminTextareaWidget
 
-from accounts.admin_base import TenantScopedAdminMixin, TenantScopedInlineMixin
+from accounts.admin_base import (
+    AccessLoggedAdminMixin,
+    TenantScopedAdminMixin,
+    TenantScopedInlineMixin,
+)
 from accounts.models import Tenant, User, UserPhoneNumber
 from accounts.roles import ALL_ROLES
 from accounts.services import tenant_setup
@@ -92,7 +95,7 @@ class ErasureForm(forms.Form):
 
 
 @admin.register(User)
-class UserAdmin(TenantScopedAdminMixin, DjangoUserAdmin, ModelAdmin):
+class UserAdmin(AccessLoggedAdminMixin, TenantScopedAdminMixin, DjangoUserAdmin, ModelAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
@@ -116,29 +119,15 @@ class UserAdmin(TenantScopedAdminMixin, DjangoUserAdmin, ModelAdmin):
     ]
     readonly_fields = ["last_login", "date_joined", "is_deleted", "deleted_at"]
     actions = ["export_personal_data", "erase_personal_data"]
+    access_action = Action.VIEW_USER
+    access_resource_type = "user"
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).prefetch_related("groups")
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> Any:
-        person = self.get_object(request, unquote(object_id))
-        if person is not None and request.method == "GET":
-            # A person's page shows their email and numbers, whole to roles with view_pii.
-            access_record(
-                request,
-                action=Action.VIEW_USER,
-                resource_type="user",
-                resource_id=person.pk,
-                pii_accessed=can_view_pii(request.user),
-                tenant_id=person.tenant_id,
-            )
-        return super().change_view(request, object_id, form_url, extra_context)
+    def access_pii(self, request: HttpRequest, obj: Any) -> bool:
+        # A person's page shows their email and numbers, whole to roles with view_pii.
+        return can_view_pii(request.user)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)

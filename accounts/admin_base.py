@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.admin.utils import unquote
 from django.db import models
 from django.http import HttpRequest
 
 from accounts.types import admin_request
+from privacy.access_log import access_record
 from privacy.reveal import can_view_pii
 
 
@@ -109,3 +111,34 @@ class TenantScopedAdminMixin(PIIMaskingAdminMixin):
 
 class TenantScopedInlineMixin(PIIMaskingAdminMixin):
     formfield_for_foreignkey = TenantScopedAdminMixin.formfield_for_foreignkey
+
+
+class AccessLoggedAdminMixin:
+    """Each view of an object's page writes one row of the access log (privacy.access_log)."""
+
+    access_action: str
+    access_resource_type: str
+
+    def access_pii(self, request: HttpRequest, obj: Any) -> bool:
+        """Whether the page shows the object's personal data unmasked to this viewer."""
+        return False
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        if request.method == "GET":
+            obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+            if obj is not None and self.has_view_permission(request, obj):  # type: ignore[attr-defined]
+                access_record(
+                    request,
+                    action=self.access_action,
+                    resource_type=self.access_resource_type,
+                    resource_id=obj.pk,
+                    pii_accessed=self.access_pii(request, obj),
+                    tenant_id=getattr(obj, "tenant_id", None),
+                )
+        return super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]

@@ -108,6 +108,16 @@ def csat_record(*, message: Message, conversation: Conversation) -> bool:
     return True
 
 
+def _asked(conversation: Conversation, *, message: Message | None, why: str) -> None:
+    event_record(
+        tenant=conversation.tenant,
+        kind=EventKind.CSAT_ASKED,
+        conversation=conversation,
+        message=message,
+        data={"why": why},
+    )
+
+
 def _claim_question(conversation: Conversation) -> bool:
     """Mark the question asked, once: only the caller that flips it asks."""
     now = timezone.now()
@@ -135,13 +145,7 @@ def csat_ask_after(*, message: Message, conversation: Conversation) -> bool:
             body=QUESTION,
             metadata={"csat": "question"},
         )
-        event_record(
-            tenant=conversation.tenant,
-            kind=EventKind.CSAT_ASKED,
-            conversation=conversation,
-            message=message,
-            data={"why": "sign_off"},
-        )
+        _asked(conversation, message=message, why="sign_off")
     return True
 
 
@@ -178,11 +182,6 @@ def csat_ask_idle(*, now: datetime | None = None, limit: int = 500) -> int:
             body=QUESTION,
             metadata={"csat": "question"},
         )
-        event_record(
-            tenant=conversation.tenant,
-            kind=EventKind.CSAT_ASKED,
-            conversation=conversation,
-            data={"why": "idle"},
-        )
+        _asked(conversation, message=None, why="idle")
         asked += 1
     return asked

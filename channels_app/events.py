@@ -35,6 +35,7 @@ class EventKind(models.TextChoices):
     EMAIL_SENT = "email.sent", "Email sent"
     WHATSAPP_KEYWORD = "whatsapp.keyword", "WhatsApp keyword (STOP/START/HELP)"
     WHATSAPP_QUOTA = "whatsapp.quota", "WhatsApp daily quota reached"
+    PRIORITY_ALERT = "priority.alert", "High priority waiting: team told"
     CSAT_ASKED = "csat.asked", "Rating asked for"
     CSAT_RECORDED = "csat.recorded", "Rating recorded"
 

@@ -53,6 +53,11 @@ class Conversation(models.Model):
     priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NORMAL)
     is_deleted = models.BooleanField(default=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Priority routing (channels_app/triage.py): the rolling sentiment score, since when the
+    # conversation has been high or urgent, and when the team was told it waits.
+    sentiment_score = models.FloatField(null=True, blank=True)
+    priority_since = models.DateTimeField(null=True, blank=True)
+    priority_alerted_at = models.DateTimeField(null=True, blank=True)
     # Human takeover: who has the conversation while the bot is quiet, and since when.
     human_operator = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -6,6 +6,7 @@ from django.db import InterfaceError, OperationalError
 from channels_app.csat import csat_ask_idle
 from channels_app.models import Message
 from channels_app.takeover import takeovers_release_idle
+from channels_app.triage import priority_alerts_send
 from channels_app.turns import turns_process, turns_sweep
 
 
@@ -44,3 +45,9 @@ def csat_ask_idle_task() -> int:
 def takeovers_release_idle_task() -> int:
     """Give back to the bot the conversations a human took over and left alone."""
     return takeovers_release_idle()
+
+
+@shared_task(acks_late=True)
+def priority_alerts_task() -> int:
+    """Tell the team about high-priority conversations that wait for a person."""
+    return priority_alerts_send()

@@ -51,6 +51,12 @@ PERIODIC_TASKS: dict[str, PeriodicTaskSpec] = {
         "description": "Give back to the agent the conversations a human took over and left "
         "alone for TAKEOVER_IDLE_MINUTES.",
     },
+    "tell the team about urgent conversations waiting": {
+        "task": "channels_app.tasks.priority_alerts_task",
+        "every_seconds": 60,
+        "description": "Notify support and super admins of a high or urgent conversation no "
+        "human has answered for PRIORITY_REPLY_MINUTES.",
+    },
     "roll up the analytics": {
         "task": "monitoring.tasks.rollups_nightly_task",
         "crontab": {"minute": "0", "hour": "1"},

@@ -287,6 +287,17 @@ class ApprovalAdmin(ReadOnlyAdminMixin, TenantScopedAdminMixin, ModelAdmin):
             "can_decide": can_decide,
             "decision_forms": decision_forms(approval, request.user, reply) if can_decide else [],
             "queue_url": reverse("admin:hitl_approval_changelist"),
+            # Linked both ways: the conversation's thread links each approval it raised.
+            "conversation_url": (
+                reverse("admin:channels_app_conversation_change", args=[approval.conversation_id])
+                if approval.conversation_id
+                else None
+            ),
+            "person_url": (
+                reverse("admin:accounts_user_change", args=[approval.requested_by_id])
+                if approval.requested_by_id
+                else None
+            ),
         }
 
     def get_urls(self) -> list[Any]:

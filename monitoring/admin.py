@@ -17,6 +17,7 @@ from accounts.types import admin_request
 from channels_app.events import Event
 from channels_app.models import Channel, Conversation
 from hitl.models import Approval
+from monitoring import conversation_admin  # noqa: F401  (the conversation pages)
 from monitoring.models import DailyRollup, UserActivity
 from privacy.access_log import Action, access_records
 from privacy.reveal import can_view_pii, mask_for

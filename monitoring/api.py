@@ -36,6 +36,7 @@ from monitoring.conversations import (
     ConversationFilters,
     conversation_rows,
     conversations_filtered,
+    priority_queue,
     with_list_columns,
 )
 from monitoring.permissions import SeesAllConversations
@@ -383,6 +384,7 @@ class ConversationRowSerializer(serializers.Serializer):
     last_activity_at = serializers.DateTimeField()
     last_message = serializers.DictField(help_text="preview (masked), sender_kind, at")
     has_pending_approval = serializers.BooleanField()
+    priority_since = serializers.DateTimeField(allow_null=True)
     human_operator = serializers.CharField(allow_null=True)
 
 
@@ -484,6 +486,33 @@ class ConversationSearchView(APIView):
                 "filters_applied": filters.applied(),
             }
         )
+
+
+class PriorityQueueView(APIView):
+    permission_classes = [IsAuthenticated, HasTenant, SeesAllConversations]
+
+    class QueueOutputSerializer(serializers.Serializer):
+        conversations = ConversationRowSerializer(many=True)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("limit", int, description="1 to 100 (default 50)")],
+        responses={200: QueueOutputSerializer, 400: ErrorSerializer, **ERRORS},
+        summary="The priority queue: urgent, then high, then the longest waiting",
+        description="Open conversations whose priority (computed from what the person wrote: "
+        "sentiment, urgency, money lost, something broken, a human or a budget or deletion "
+        "asked for) is high or urgent.",
+    )
+    def get(self, request: AuthedAPIRequest) -> Response:
+        limit = serializers.IntegerField(min_value=1, max_value=100)
+        try:
+            size = limit.run_validation(request.query_params.get("limit", "50"))
+        except ValidationError as error:
+            raise ValidationError({"limit": error.detail}) from error
+        tenant = tenant_of(request.user)
+        queue = priority_queue(Conversation.objects.filter(tenant=tenant, is_deleted=False))
+        rows = list(with_list_columns(queue)[:size])
+        access_record(request, action=Action.VIEW_CONVERSATION, resource_type="conversation_list")
+        return Response({"conversations": conversation_rows(rows, viewer=request.user)})
 
 
 class ConversationStatsView(APIView):

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from accounts.models import User
 from channels_app.models import Conversation, Message
 from channels_app.search_index import messages_found
 from channels_app.selectors import text_shown
+from channels_app.triage import RANK
 from hitl.models import OPEN_STATUSES, Approval
 from privacy.reveal import mask_for
 
@@ -82,6 +83,21 @@ def conversations_filtered(
     return found
 
 
+def priority_queue(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """The conversations that need a person, most pressing first: urgent, then high, then the
+    longest waiting."""
+    rank = Case(
+        *(When(priority=priority, then=Value(value)) for priority, value in RANK.items()),
+        default=Value(1),
+    )
+    return (
+        conversations.exclude(status=Conversation.Status.CLOSED)
+        .filter(priority__in=(Conversation.Priority.HIGH, Conversation.Priority.URGENT))
+        .annotate(priority_rank=rank)
+        .order_by("-priority_rank", "priority_since", "last_activity_at", "id")
+    )
+
+
 def with_list_columns(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
     last = Message.objects.filter(conversation=OuterRef("pk")).order_by("-created_at", "-id")
     return (
@@ -138,6 +154,7 @@ def conversation_rows(conversations: list[Conversation], *, viewer: User) -> lis
                     "at": message.created_at if message else None,
                 },
                 "has_pending_approval": conversation.has_pending_approval,  # type: ignore[attr-defined]
+                "priority_since": conversation.priority_since,
                 "human_operator": (
                     conversation.human_operator.username if conversation.human_operator else None
                 ),

@@ -11,6 +11,7 @@ from monitoring.api import (
     ConversationStatsView,
     HandbackView,
     HumanReplyView,
+    PriorityQueueView,
     TakeoverView,
 )
 from privacy.access_log_api import AccessLogView
@@ -23,6 +24,11 @@ urlpatterns = [
         "conversations/search",
         ConversationSearchView.as_view(),
         name="api-admin-conversations-search",
+    ),
+    path(
+        "conversations/queue",
+        PriorityQueueView.as_view(),
+        name="api-admin-conversations-queue",
     ),
     path(
         "conversations/stats",

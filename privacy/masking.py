@@ -23,7 +23,7 @@ from itertools import accumulate, count
 from typing import Any
 
 import phonenumbers
-import re2  # type: ignore[import-untyped]
+import re2
 from django.conf import settings
 
 MASK = "***"

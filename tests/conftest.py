@@ -8,8 +8,9 @@ from accounts.models import Tenant, User
 from accounts.roles import SUPER_ADMIN, SUPPORT_ADMIN
 from tests.factories import StaffFactory, TenantFactory
 
-# The integration fixtures (a real worker, fake Twilio) serve tests/integration and tests/fault.
-pytest_plugins = ["tests.integration.fixtures"]
+# The integration fixtures (a real worker, fake Twilio) serve tests/integration and tests/fault;
+# the planted personal data serves the privacy and console tests.
+pytest_plugins = ["tests.integration.fixtures", "tests.planted"]
 
 
 @dataclass

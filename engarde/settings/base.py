@@ -297,6 +297,8 @@ CSAT_ANSWER_HOURS = env.int("CSAT_ANSWER_HOURS", default=24)
 # A conversation a human took over goes back to the bot after this long without a message (0:
 # never).
 TAKEOVER_IDLE_MINUTES = env.int("TAKEOVER_IDLE_MINUTES", default=30)
+# A high or urgent conversation no human has answered after this long is announced to the team.
+PRIORITY_REPLY_MINUTES = env.int("PRIORITY_REPLY_MINUTES", default=15)
 # After this long without a message, the next one starts a new conversation.
 CONVERSATION_IDLE_HOURS = env.int("CONVERSATION_IDLE_HOURS", default=24)
 

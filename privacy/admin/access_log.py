@@ -12,7 +12,11 @@ from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import RangeDateTimeFilter
 from unfold.decorators import display
 
-from accounts.admin_base import ReadOnlyAdminMixin, TenantScopedAdminMixin
+from accounts.admin_base import (
+    AccessLoggedAdminMixin,
+    ReadOnlyAdminMixin,
+    TenantScopedAdminMixin,
+)
 from accounts.models import User
 from accounts.types import admin_request
 from privacy.access_log import Action, access_record
@@ -44,7 +48,9 @@ class StaffFilter(admin.SimpleListFilter):
 
 
 @admin.register(AdminAccessLog)
-class AdminAccessLogAdmin(ReadOnlyAdminMixin, TenantScopedAdminMixin, ModelAdmin):
+class AdminAccessLogAdmin(
+    AccessLoggedAdminMixin, ReadOnlyAdminMixin, TenantScopedAdminMixin, ModelAdmin
+):
     list_display = [
         "timestamp",
         "admin_user",
@@ -62,6 +68,8 @@ class AdminAccessLogAdmin(ReadOnlyAdminMixin, TenantScopedAdminMixin, ModelAdmin
         "pii_accessed",
     ]
     list_filter_submit = True
+    access_action = Action.READ_ACCESS_LOG
+    access_resource_type = "access_log"
     list_select_related = ["admin_user"]
     search_fields = ["=resource_id"]
     ordering = ["-timestamp"]
@@ -92,19 +100,3 @@ class AdminAccessLogAdmin(ReadOnlyAdminMixin, TenantScopedAdminMixin, ModelAdmin
         if self.has_view_permission(request):
             access_record(request, action=Action.READ_ACCESS_LOG, resource_type="access_log")
         return super().changelist_view(request, extra_context)
-
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        if self.has_view_permission(request) and request.method == "GET":
-            access_record(
-                request,
-                action=Action.READ_ACCESS_LOG,
-                resource_type="access_log",
-                resource_id=object_id,
-            )
-        return super().change_view(request, object_id, form_url, extra_context)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from privacy.models import ACCESS_LOG_RETENTION_DAYS, AdminAccessLog
-from tests.privacy.conftest import Planted
+from tests.planted import Planted
 
 Action = AdminAccessLog.Action
 REASON = "Ticket 4411: the customer asked for a call back"

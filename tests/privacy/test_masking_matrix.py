@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 
 from hitl.models import Notification
-from tests.privacy.conftest import ROLES, Planted, leaked
+from tests.planted import ROLES, Planted, leaked
 
 Surface = Callable[[Planted], str]
 

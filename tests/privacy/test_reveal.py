@@ -9,7 +9,7 @@ import pytest
 
 from privacy.models import AdminAccessLog
 from privacy.reveal import text_for
-from tests.privacy.conftest import NEEDLES, Planted, leaked
+from tests.planted import NEEDLES, Planted, leaked
 
 REASON = "Ticket 4411: the customer asked for a call back"
 

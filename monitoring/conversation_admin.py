@@ -1,3 +1,6 @@
+"""The console's conversation pages: the list (filters, search in what was written, the
+priority queue), the thread, the reveal, human takeover. Registered from monitoring/admin.py."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -5,18 +8,18 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Case, Exists, OuterRef, QuerySet, Subquery, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import RangeDateTimeFilter, RangeNumericFilter
 from unfold.decorators import display
 
-from accounts.admin_base import TenantScopedAdminMixin
+from accounts.admin_base import AccessLoggedAdminMixin, TenantScopedAdminMixin
 from accounts.roles import PII_FULL_ACCESS, SUPER_ADMIN
 from accounts.types import admin_request
 from agents.types import ActionType as AgentActionType
@@ -31,7 +34,9 @@ from channels_app.takeover import (
     conversation_takeover,
     operator_name,
 )
+from channels_app.triage import RANK
 from hitl.models import OPEN_STATUSES, Approval
+from monitoring.thread import conversation_thread
 from privacy.access_log import Action, access_record
 from privacy.reveal import (
     JUSTIFICATION_MAX,
@@ -73,6 +78,24 @@ class ActionTypeFilter(admin.SimpleListFilter):
         )
 
 
+class AttentionFilter(admin.SimpleListFilter):
+    """The priority queue: open conversations whose priority is high or urgent (sort by the
+    priority column, most pressing first)."""
+
+    title = "needs attention"
+    parameter_name = "attention"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "High or urgent, open")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() != "yes":
+            return queryset
+        return queryset.exclude(status=Conversation.Status.CLOSED).filter(
+            priority__in=(Conversation.Priority.HIGH, Conversation.Priority.URGENT)
+        )
+
+
 class PendingApprovalFilter(admin.SimpleListFilter):
     title = "pending approval"
     parameter_name = "pending"
@@ -88,48 +111,8 @@ class PendingApprovalFilter(admin.SimpleListFilter):
         return queryset
 
 
-class MessageInline(TabularInline):
-    """The conversation's transcript, as the system recorded it: nobody edits it."""
-
-    model = Message
-    extra = 0
-    can_delete = False
-    show_change_link = False
-    fields = [
-        "created_at",
-        "direction",
-        "sender_kind",
-        "text",
-        "agent_type",
-        "confidence",
-        "delivery_status",
-        "error_code",
-        "error_message",
-    ]
-    readonly_fields = fields
-    ordering = ["created_at", "id"]
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
-        return super().get_queryset(request).select_related("conversation")
-
-    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        # The admin makes its inline instances anew for each request: the viewer is this one's.
-        self.viewer = admin_request(request).user
-        return super().get_formset(request, obj, **kwargs)
-
-    @admin.display(description="Text")
-    def text(self, message: Message) -> str:
-        return message_text(message, viewer=self.viewer)
-
-
 @admin.register(Conversation)
-class ConversationAdmin(TenantScopedAdminMixin, ModelAdmin):
+class ConversationAdmin(AccessLoggedAdminMixin, TenantScopedAdminMixin, ModelAdmin):
     """Every conversation on every channel. What the system writes is read-only: staff take a
     conversation over or hand it back with the buttons, and delete (soft) as super admins."""
 
@@ -155,6 +138,7 @@ class ConversationAdmin(TenantScopedAdminMixin, ModelAdmin):
         ("message_count", RangeNumericFilter),
         ActionTypeFilter,
         PendingApprovalFilter,
+        AttentionFilter,
         "is_deleted",
     ]
     list_filter_submit = True
@@ -165,23 +149,8 @@ class ConversationAdmin(TenantScopedAdminMixin, ModelAdmin):
     )
     raw_id_fields = ["user"]
     show_full_result_count = False
-    inlines = [MessageInline]
-    readonly_fields = [
-        "tenant",
-        "user",
-        "channel",
-        "current_agent_type",
-        "status",
-        "priority",
-        "sentiment",
-        "started_at",
-        "last_activity_at",
-        "message_count",
-        "human_operator",
-        "escalated_at",
-        "csat_score",
-        "is_deleted",
-    ]
+    access_action = Action.VIEW_CONVERSATION  # masked: pii_accessed stays False
+    access_resource_type = "conversation"
     fields = [
         "tenant",
         "user",
@@ -198,6 +167,8 @@ class ConversationAdmin(TenantScopedAdminMixin, ModelAdmin):
         "csat_score",
         "is_deleted",
     ]
+    # What the system writes: the page only shows it.
+    readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         last = Message.objects.filter(conversation=OuterRef("pk")).order_by("-created_at", "-id")
@@ -208,6 +179,10 @@ class ConversationAdmin(TenantScopedAdminMixin, ModelAdmin):
                 last_message_id=Subquery(last.values("id")[:1]),
                 has_pending_approval=Exists(
                     Approval.objects.filter(conversation=OuterRef("pk"), status__in=OPEN_STATUSES)
+                ),
+                priority_rank=Case(
+                    *(When(priority=value, then=Value(rank)) for value, rank in RANK.items()),
+                    default=Value(1),
                 ),
             )
         )
@@ -233,7 +208,7 @@ class ConversationAdmin(TenantScopedAdminMixin, ModelAdmin):
     def status_label(self, conversation: Conversation) -> tuple[str, str]:
         return conversation.status, conversation.get_status_display()
 
-    @display(description="Priority", ordering="priority", label=PRIORITY_COLOURS)
+    @display(description="Priority", ordering="priority_rank", label=PRIORITY_COLOURS)
     def priority_label(self, conversation: Conversation) -> tuple[str, str]:
         return conversation.priority, conversation.get_priority_display()
 
@@ -258,8 +233,8 @@ class ConversationAdmin(TenantScopedAdminMixin, ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         queryset.update(is_deleted=True, deleted_at=timezone.now())
 
-    # Outside the change form: a form may not nest in another.
-    change_form_outer_before_template = "admin/channels_app/conversation/console_controls.html"
+    # A thread, not a form (the template includes the reveal and takeover controls).
+    change_form_template = "admin/channels_app/conversation/change_form.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Conversations start when a person writes on a channel, never from the console.
@@ -314,14 +289,6 @@ class ConversationAdmin(TenantScopedAdminMixin, ModelAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         conversation = self.get_object(request, unquote(object_id))
-        if conversation is not None and request.method == "GET":
-            access_record(
-                request,
-                action=Action.VIEW_CONVERSATION,
-                resource_type="conversation",
-                resource_id=conversation.pk,
-                tenant_id=conversation.tenant_id,
-            )
         context = {
             "may_reveal": may_reveal(request.user),
             "reveal_url": reverse("admin:channels_app_conversation_reveal", args=[object_id]),
@@ -333,6 +300,11 @@ class ConversationAdmin(TenantScopedAdminMixin, ModelAdmin):
                 else None
             ),
             "reply_max": HUMAN_REPLY_MAX,
+            **(
+                conversation_thread(conversation, viewer=admin_request(request).user)
+                if conversation is not None
+                else {}
+            ),
             **{
                 f"{step}_url": reverse(f"admin:channels_app_conversation_{step}", args=[object_id])
                 for step in TAKEOVER_STEPS
