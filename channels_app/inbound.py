@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Tenant, User
 from channels_app.events import EventKind, event_record
+from channels_app.live import message_published
 from channels_app.models import Conversation, Message, TurnState
 from channels_app.search_index import messages_index
 from channels_app.triage import message_triage
@@ -98,6 +99,7 @@ def message_receive(inbound: InboundMessage, *, start_turn: bool = True) -> Rece
             conversation.message_added(at=inbound.received_at)
             messages_index([message])
             message_triage(message=message, conversation=conversation)
+            message_published(message, tenant_id=conversation.tenant_id)
             event_record(
                 tenant=inbound.tenant,
                 kind=EventKind.MESSAGE_RECEIVED,

@@ -28,6 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from channels_app.events import EventKind, event_record
+from channels_app.live import message_published, status_published
 from channels_app.models import Conversation, Message
 from channels_app.search_index import messages_index
 from channels_app.transports import SendResult, TransportError, transport_for
@@ -60,6 +61,7 @@ def message_store(
     )
     conversation.message_added(at=created.created_at)
     messages_index([created])
+    message_published(created, tenant_id=conversation.tenant_id)
     return created
 
 
@@ -100,6 +102,9 @@ def message_deliver(
             error_code=exc.code[:32],
             error_message=str(exc)[:300],
         )
+        status_published(
+            message, tenant_id=conversation.tenant_id, status=Message.DeliveryStatus.FAILED
+        )
         event_record(
             tenant=conversation.tenant,
             kind=EventKind.DELIVERY_UPDATED,
@@ -116,6 +121,7 @@ def message_deliver(
     Message.objects.filter(pk=message.pk).update(
         provider_id=result.provider_id or None, delivery_status=result.status
     )
+    status_published(message, tenant_id=conversation.tenant_id, status=result.status)
     if message.sender_kind == Message.SenderKind.AGENT:
         if conversation.status == Conversation.Status.WAITING:
             Conversation.objects.filter(pk=conversation.pk).update(

@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import User
 from agents.types import AgentType
 from channels_app.events import EventKind, event_record
+from channels_app.live import conversation_published
 from channels_app.models import Conversation, Message
 from channels_app.outbound import message_send
 
@@ -71,6 +72,7 @@ def conversation_takeover(*, conversation: Conversation, operator: User) -> Mess
             data={"operator_id": operator.pk},
         )
     conversation.refresh_from_db()
+    conversation_published(conversation)
     return message_send(
         conversation=conversation,
         sender_kind=Message.SenderKind.SYSTEM,
@@ -123,6 +125,7 @@ def conversation_handback(*, conversation: Conversation, operator: User | None) 
             },
         )
     conversation.refresh_from_db()
+    conversation_published(conversation)
     return message_send(
         conversation=conversation,
         sender_kind=Message.SenderKind.SYSTEM,

@@ -15,14 +15,15 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from channels_app.routing import websocket_urlpatterns  # noqa: E402
+from channels_app.routing import websocket_urlpatterns as channel_routes  # noqa: E402
+from monitoring.routing import websocket_urlpatterns as console_routes  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
             # The stubs want their own URLPattern subclass; Channels takes Django's path().
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))  # type: ignore[arg-type]
+            AuthMiddlewareStack(URLRouter(channel_routes + console_routes))  # type: ignore[arg-type]
         ),
     }
 )

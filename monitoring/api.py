@@ -491,12 +491,12 @@ class ConversationSearchView(APIView):
 class PriorityQueueView(APIView):
     permission_classes = [IsAuthenticated, HasTenant, SeesAllConversations]
 
-    class QueueOutputSerializer(serializers.Serializer):
+    class PriorityQueueOutputSerializer(serializers.Serializer):
         conversations = ConversationRowSerializer(many=True)
 
     @extend_schema(
         parameters=[OpenApiParameter("limit", int, description="1 to 100 (default 50)")],
-        responses={200: QueueOutputSerializer, 400: ErrorSerializer, **ERRORS},
+        responses={200: PriorityQueueOutputSerializer, 400: ErrorSerializer, **ERRORS},
         summary="The priority queue: urgent, then high, then the longest waiting",
         description="Open conversations whose priority (computed from what the person wrote: "
         "sentiment, urgency, money lost, something broken, a human or a budget or deletion "

@@ -3,6 +3,7 @@ priority queue), the thread, the reveal, human takeover. Registered from monitor
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import admin, messages
@@ -23,6 +24,7 @@ from accounts.admin_base import AccessLoggedAdminMixin, TenantScopedAdminMixin
 from accounts.roles import PII_FULL_ACCESS, SUPER_ADMIN
 from accounts.types import admin_request
 from agents.types import ActionType as AgentActionType
+from agents.types import AgentType
 from channels_app.models import Conversation, Message
 from channels_app.search_index import messages_found
 from channels_app.selectors import message_text
@@ -170,6 +172,10 @@ class ConversationAdmin(AccessLoggedAdminMixin, TenantScopedAdminMixin, ModelAdm
     # What the system writes: the page only shows it.
     readonly_fields = fields
 
+    class Media:
+        # The live view: new messages, statuses and takeovers without a reload.
+        js = ["console/live.js"]
+
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         last = Message.objects.filter(conversation=OuterRef("pk")).order_by("-created_at", "-id")
         return (
@@ -212,7 +218,7 @@ class ConversationAdmin(AccessLoggedAdminMixin, TenantScopedAdminMixin, ModelAdm
     def priority_label(self, conversation: Conversation) -> tuple[str, str]:
         return conversation.priority, conversation.get_priority_display()
 
-    @display(description="Approval", boolean=True)
+    @display(description="Awaiting approval", boolean=True)
     def pending_approval(self, conversation: Conversation) -> bool:
         return conversation.has_pending_approval  # type: ignore[attr-defined]
 
@@ -300,6 +306,11 @@ class ConversationAdmin(AccessLoggedAdminMixin, TenantScopedAdminMixin, ModelAdm
                 else None
             ),
             "reply_max": HUMAN_REPLY_MAX,
+            # Names the live view needs to label what arrives (static/console/live.js).
+            "live_agents": json.dumps({value: str(label) for value, label in AgentType.choices}),
+            "live_statuses": json.dumps(
+                {value: str(label) for value, label in Message.DeliveryStatus.choices}
+            ),
             **(
                 conversation_thread(conversation, viewer=admin_request(request).user)
                 if conversation is not None

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from asgiref.sync import SyncToAsync
+from django.db import connections
 
 from accounts.models import Tenant, User
 from accounts.roles import SUPER_ADMIN, SUPPORT_ADMIN
@@ -36,3 +39,12 @@ def people(db: None) -> TenantPeople:
         outsider=StaffFactory(tenant=other, username="outsider", roles=[SUPER_ADMIN]),
         other_tenant=other,
     )
+
+
+@pytest.fixture
+def close_worker_thread_connections() -> Iterator[None]:
+    """database_sync_to_async runs ORM calls in asgiref's one worker thread, whose database
+    connection would outlive the test (CONN_MAX_AGE) and keep the test database from being
+    dropped at the end of the run."""
+    yield
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()

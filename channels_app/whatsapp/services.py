@@ -36,6 +36,7 @@ from accounts.services import phone_number_lookup
 from agents.models import AgentInstance
 from channels_app.events import EventKind, event_record
 from channels_app.inbound import InboundMedia, InboundMessage, conversation_for, message_receive
+from channels_app.live import status_published
 from channels_app.models import Channel, Message
 from channels_app.outbound import message_deliver, message_store
 from channels_app.transports import SendResult, TransportError
@@ -425,6 +426,7 @@ def delivery_status_update(
             status,
         )
         return False
+    status_published(message, tenant_id=message.conversation.tenant_id, status=status)
     event_record(
         tenant=message.conversation.tenant,
         kind=EventKind.DELIVERY_UPDATED,

@@ -84,3 +84,54 @@ def test_admin_sees_phone_numbers_in_full(page: Any, live_server: Any, acme: Any
     log_in(page, base, "admin")
     page.goto(f"{base}/admin/accounts/userphonenumber/")
     assert "+14155550101" in page.locator("#result_list").inner_text()
+
+
+def test_support_finds_a_word_and_a_number_then_reads_the_thread(
+    page: Any, live_server: Any, acme: Any
+) -> None:
+    from channels_app.outbound import message_store
+    from hitl.models import HELD_REPLY, HoldReason
+    from hitl.services import approval_request
+
+    conversation = acme["conversation"]
+    message_store(
+        conversation=conversation,
+        sender_kind="user",
+        body="Our win-back flow lost budget; call Leo on +1 (415) 555-0102",
+    )
+    held = message_store(
+        conversation=conversation,
+        sender_kind="agent",
+        body="I'd pause the win-back flow until Monday.",
+        delivery_status=Message.DeliveryStatus.HELD,
+        confidence=0.41,
+    )
+    approval = approval_request(
+        tenant=conversation.tenant,
+        action_type=HELD_REPLY,
+        title="Held reply: low confidence",
+        hold_reasons=[HoldReason.LOW_CONFIDENCE],
+        conversation=conversation,
+        message=held,
+        auto_approve=False,
+    )
+    base = live_server.url
+    log_in(page, base, "support")
+    for term in ("win-back", "+14155550102"):
+        page.goto(f"{base}/admin/channels_app/conversation/")
+        page.fill("#searchbar", term)
+        page.keyboard.press("Enter")
+        page.wait_for_url("**q=*")
+        rows = page.locator("#result_list tbody tr")
+        assert rows.count() == 1, term
+        assert "555-0102" not in rows.first.inner_text()  # the preview is masked
+    screenshot(page, "console-search")
+    rows.first.locator("a").first.click()
+    thread = page.locator("#thread")
+    held_row = thread.locator(f'.thread-message[data-id="{held.pk}"]')
+    assert "Held for approval" in held_row.inner_text()
+    held_row.locator(".thread-approval").click()
+    page.wait_for_url(f"**/admin/hitl/approval/{approval.pk}/change/")
+    page.click("#approval-conversation")
+    page.wait_for_url(f"**/admin/channels_app/conversation/{conversation.pk}/change/")
+    screenshot(page, "console-thread")

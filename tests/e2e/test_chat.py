@@ -396,8 +396,10 @@ def test_a_human_takes_over_replies_and_hands_back(
     runs, approvals = AgentRun.objects.count(), Approval.objects.count()
     ask(page, "Can a human raise my Meta budget by $500?")
     expect(page.locator(".message-user")).to_have_count(2)
-    console.reload()
-    expect(console.locator("body")).to_contain_text("raise my Meta budget")
+    # The console's thread shows it without a reload (the live view).
+    expect(
+        console.locator("#thread .thread-message.live", has_text="raise my Meta budget")
+    ).to_be_visible()
     console.fill("#human-reply-form textarea", "Hi Maya, Alex here: I'm on it.")
     console.click("#human-reply-button")
     reply = page.locator(".message", has_text="Alex here")

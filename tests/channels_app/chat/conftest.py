@@ -1,10 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from asgiref.sync import SyncToAsync
-from django.db import connections
 
 from accounts.models import Tenant, User
 from channels_app.tasks import process_turn_task
@@ -44,9 +40,5 @@ def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 @pytest.fixture(autouse=True)
-def close_worker_thread_connections() -> Iterator[None]:
-    """database_sync_to_async runs ORM calls in asgiref's one worker thread, whose database
-    connection would outlive the test (CONN_MAX_AGE) and keep the test database from being
-    dropped at the end of the run."""
-    yield
-    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+def _close_worker_thread_connections(close_worker_thread_connections: None) -> None:
+    """Every chat test: see tests/conftest.py."""
