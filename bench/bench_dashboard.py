@@ -85,7 +85,7 @@ def main() -> None:
     admin = user_create(tenant=tenant, username=f"{slug}-admin", password=None, roles=[SUPER_ADMIN])
     admin.is_staff = True
     admin.save(update_fields=["is_staff"])
-    people = _people(tenant, count=500)
+    people = people_make(tenant, count=500)
     client = Client()
     client.force_login(admin)
 
@@ -120,7 +120,9 @@ def main() -> None:
     loaded = 0
     for target in (args.first, args.messages):
         started = time.perf_counter()
-        loaded += _load(tenant, people, conversations=(target - loaded) // PER_CONVERSATION)
+        loaded += conversations_load(
+            tenant, people, conversations=(target - loaded) // PER_CONVERSATION
+        )
         load_s = time.perf_counter() - started
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
@@ -179,7 +181,7 @@ def _without_dashboard(module: Any, measure: Callable[[], Any]) -> Any:
         module.dashboard_callback = kept
 
 
-def _people(tenant: Any, *, count: int) -> list[int]:
+def people_make(tenant: Any, *, count: int) -> list[int]:
     from accounts.models import User
 
     users = User.objects.bulk_create(
@@ -223,7 +225,7 @@ def _insert(cursor: Any, names: list[str], values: list[str], *, into: Any, sour
     cursor.execute(sql)
 
 
-def _load(tenant: Any, people: list[int], *, conversations: int) -> int:
+def conversations_load(tenant: Any, people: list[int], *, conversations: int) -> int:
     """`conversations` conversations of ten messages each, spread over the last 90 days: the
     messages loaded."""
     from django.db import connection

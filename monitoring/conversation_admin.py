@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -37,6 +38,7 @@ from channels_app.takeover import (
     operator_name,
 )
 from channels_app.triage import RANK
+from channels_app.whatsapp.services import MAX_MESSAGE_CHARS, recipient_find, whatsapp_admin_send
 from hitl.models import OPEN_STATUSES, Approval
 from monitoring.thread import conversation_thread
 from privacy.access_log import Action, access_record
@@ -172,6 +174,8 @@ class ConversationAdmin(AccessLoggedAdminMixin, TenantScopedAdminMixin, ModelAdm
     # What the system writes: the page only shows it.
     readonly_fields = fields
 
+    list_before_template = "admin/channels_app/conversation/list_before.html"
+
     class Media:
         # The live view: new messages, statuses and takeovers without a reload.
         js = ["console/live.js"]
@@ -249,6 +253,11 @@ class ConversationAdmin(AccessLoggedAdminMixin, TenantScopedAdminMixin, ModelAdm
     def get_urls(self) -> list[Any]:
         return [
             path(
+                "send-whatsapp/",
+                self.admin_site.admin_view(self.send_whatsapp_view),
+                name="channels_app_conversation_send_whatsapp",
+            ),
+            path(
                 "<path:object_id>/reveal/",
                 self.admin_site.admin_view(self.reveal_view),
                 name="channels_app_conversation_reveal",
@@ -282,6 +291,11 @@ class ConversationAdmin(AccessLoggedAdminMixin, TenantScopedAdminMixin, ModelAdm
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
+        extra_context = {
+            "may_send_whatsapp": settings.ENABLE_WHATSAPP
+            and request.user.has_perm("channels_app.change_conversation"),
+            **(extra_context or {}),
+        }
         if request.GET.get("q"):
             # The query itself may be a phone number: the log says that a search ran, not what.
             access_record(request, action=Action.SEARCH_CONVERSATIONS, resource_type="conversation")
@@ -323,6 +337,56 @@ class ConversationAdmin(AccessLoggedAdminMixin, TenantScopedAdminMixin, ModelAdm
             **(extra_context or {}),
         }
         return super().change_view(request, object_id, form_url, context)
+
+    def send_whatsapp_view(self, request: HttpRequest) -> HttpResponse:
+        """The manual WhatsApp send, as a form: stored in the person's conversation as this
+        member of staff, sent through the transport (window, consent), the outcome shown."""
+        sender = admin_request(request).user
+        if not sender.tenant_id or not sender.has_perm("channels_app.change_conversation"):
+            raise PermissionDenied
+        to = request.POST.get("to", "").strip()
+        text = request.POST.get("message", "").strip()
+        if request.method == "POST":
+            recipient = recipient_find(tenant=sender.member_tenant, to=to) if to else None
+            if recipient is None:
+                self.message_user(request, "No such person in your workspace.", messages.ERROR)
+            elif not text or len(text) > MAX_MESSAGE_CHARS:
+                self.message_user(
+                    request,
+                    f"Write a message of at most {MAX_MESSAGE_CHARS} characters.",
+                    messages.ERROR,
+                )
+            else:
+                sent = whatsapp_admin_send(sender=sender, recipient=recipient, text=text)
+                access_record(
+                    request,
+                    action=Action.HUMAN_REPLY,
+                    resource_type="conversation",
+                    resource_id=sent.conversation_id,
+                )
+                if sent.delivery_status == Message.DeliveryStatus.FAILED:
+                    reason = sent.error_message or sent.error_code
+                    self.message_user(
+                        request,
+                        f"Not sent ({reason}); it is kept in the conversation.",
+                        messages.ERROR,
+                    )
+                else:
+                    self.message_user(request, "Sent.", messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse("admin:channels_app_conversation_change", args=[sent.conversation_id])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Send a WhatsApp message",
+            "opts": self.model._meta,
+            "to": to or request.GET.get("to", ""),
+            "text": text,
+            "max_chars": MAX_MESSAGE_CHARS,
+        }
+        return TemplateResponse(
+            request, "admin/channels_app/conversation/send_whatsapp.html", context
+        )
 
     def takeover_view(self, request: HttpRequest, object_id: str, step: str) -> HttpResponse:
         """Take over, reply as yourself, hand back: each a POST, its outcome a message on the

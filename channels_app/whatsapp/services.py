@@ -468,7 +468,12 @@ def whatsapp_admin_send(*, sender: User, recipient: User, text: str) -> Message:
             conversation=conversation,
             sender_kind=Message.SenderKind.HUMAN,
             body=text,
-            metadata={"sent_by": sender.pk},
+            # Labelled as the person who wrote it, as a human operator's reply is.
+            metadata={
+                "sent_by": sender.pk,
+                "operator_id": sender.pk,
+                "operator_name": sender.first_name or sender.username,
+            },
         )
     message_deliver(message=message)
     message.refresh_from_db()

@@ -102,7 +102,12 @@ def test_owner_sends_to_a_user_by_id(people: TenantPeople, maya: User, twilio: F
     assert body["conversation_id"] == conversation.pk
     assert message.sender_kind == Message.SenderKind.HUMAN
     assert message.direction == Message.Direction.OUTBOUND
-    assert message.metadata == {"sent_by": people.owner.pk}
+    # Labelled as the person who wrote it, as a takeover reply is.
+    assert message.metadata == {
+        "sent_by": people.owner.pk,
+        "operator_id": people.owner.pk,
+        "operator_name": people.owner.username,
+    }
 
 
 def test_support_sends_by_number(people: TenantPeople, maya: User, twilio: FakeTwilio) -> None:

@@ -74,3 +74,33 @@ def test_takeover_silences_the_bot_and_handback_brings_it_back(
         ).first()
     )
     assert answer is not None and "ROAS" in answer.body
+
+
+def test_the_consoles_manual_send_goes_out_as_the_person_who_wrote_it(
+    live: object, maya: User, twilio: FakeTwilio
+) -> None:
+    say("Hi there", 20)  # opens the 24-hour window
+    wait_for(lambda: bodies(twilio))
+    alex = StaffFactory(
+        tenant=maya.tenant, username="alex", first_name="Alex", roles=[SUPPORT_ADMIN]
+    )
+    console = Client()
+    console.force_login(alex)
+    assert "send-whatsapp-link" in console.get("/admin/channels_app/conversation/").content.decode()
+    response = console.post(
+        "/admin/channels_app/conversation/send-whatsapp/",
+        {"to": "+14155550101", "message": "Alex from Acme: your invoice is ready."},
+    )
+    assert response.status_code == 302
+    wait_for(lambda: [b for b in bodies(twilio) if b.startswith("Alex from Acme")])
+    sent = Message.objects.get(sender_kind=Message.SenderKind.HUMAN)
+    assert sent.metadata["operator_name"] == "Alex" and sent.provider_id
+    refused = console.post(
+        "/admin/channels_app/conversation/send-whatsapp/",
+        {"to": "+19999999999", "message": "hello"},
+        follow=True,
+    )
+    assert "No such person in your workspace." in refused.content.decode()
+    readonly = Client()
+    readonly.force_login(StaffFactory(tenant=maya.tenant, roles=["read_only_admin"]))
+    assert readonly.get("/admin/channels_app/conversation/send-whatsapp/").status_code == 403
