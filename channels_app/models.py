@@ -220,7 +220,9 @@ class MessageToken(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["message", "token"], name="message_token_once"),
         ]
-        indexes = [models.Index(fields=["tenant", "token"], name="message_token_lookup")]
+        # Covering: a search reads (token -> message ids) from the index alone, and two tokens'
+        # sorted id lists intersect in a merge join.
+        indexes = [models.Index(fields=["tenant", "token", "message"], name="message_token_lookup")]
 
     def __str__(self) -> str:
         return f"token of message #{self.message_id}"

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 
 from channels_app.models import Message, MessageToken
 from privacy.masking import pii_find
@@ -133,15 +133,16 @@ def search_query(text: str) -> SearchQuery:
 def matching_message_ids(*, tenant_id: int | None, query: SearchQuery) -> QuerySet:
     """The ids of the tenant's messages (every tenant's: None, for platform operators) that
     hold every token of the query."""
-    tokens = MessageToken.objects.filter(token__in=query.tokens)
+    scope = MessageToken.objects.all()
     if tenant_id is not None:
-        tokens = tokens.filter(tenant_id=tenant_id)
-    return (
-        tokens.values("message_id")
-        .annotate(found=Count("token", distinct=True))
-        .filter(found=len(query.tokens))
-        .values("message_id")
-    )
+        scope = scope.filter(tenant_id=tenant_id)
+    # The rarest-first order is unknown here; the planner intersects the sorted id lists of an
+    # index-only scan per token (semi-joins), far cheaper than grouping every row of them all.
+    first, *others = query.tokens
+    found = scope.filter(token=first)
+    for token in others:
+        found = found.filter(message_id__in=scope.filter(token=token).values("message_id"))
+    return found.values("message_id")
 
 
 def phrase_holds(body: str, query: SearchQuery) -> bool:

@@ -77,9 +77,9 @@ def conversations_filtered(
         found = found.filter(pending if filters.pending_approval else ~pending)
     if filters.q and filters.q.strip():
         written = messages_found(Message.objects.all(), tenant_id=tenant_id, text=filters.q)
-        found = found.filter(
-            Q(pk__in=written.values("conversation_id")) | Q(user__username__iexact=filters.q)
-        )
+        # Both sides are subqueries (no join for the OR to spoil): what was written, or who.
+        named = User.objects.filter(username__iexact=filters.q.strip()).values("pk")
+        found = found.filter(Q(pk__in=written.values("conversation_id")) | Q(user_id__in=named))
     return found
 
 
