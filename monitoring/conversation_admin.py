@@ -175,6 +175,8 @@ class ConversationAdmin(AccessLoggedAdminMixin, TenantScopedAdminMixin, ModelAdm
     readonly_fields = fields
 
     list_before_template = "admin/channels_app/conversation/list_before.html"
+    # A thread, not a form (the template includes the reveal and takeover controls).
+    change_form_template = "admin/channels_app/conversation/change_form.html"
 
     class Media:
         # The live view: new messages, statuses and takeovers without a reload.
@@ -231,8 +233,9 @@ class ConversationAdmin(AccessLoggedAdminMixin, TenantScopedAdminMixin, ModelAdm
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return admin_request(request).user.has_perm("channels_app.delete_conversation") and (
-            request.user.is_superuser or SUPER_ADMIN in admin_request(request).user.roles
+        user = admin_request(request).user
+        return user.has_perm("channels_app.delete_conversation") and (
+            user.is_superuser or SUPER_ADMIN in user.roles
         )
 
     def delete_model(self, request: HttpRequest, obj: Conversation) -> None:
@@ -242,9 +245,6 @@ class ConversationAdmin(AccessLoggedAdminMixin, TenantScopedAdminMixin, ModelAdm
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         queryset.update(is_deleted=True, deleted_at=timezone.now())
-
-    # A thread, not a form (the template includes the reveal and takeover controls).
-    change_form_template = "admin/channels_app/conversation/change_form.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Conversations start when a person writes on a channel, never from the console.
