@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import User
 from accounts.permissions import HasTenant, tenant_of
 from accounts.roles import PII_FULL_ACCESS
 from accounts.types import AuthedAPIRequest
@@ -96,6 +97,21 @@ def conversations_of(request: AuthedAPIRequest) -> QuerySet[Conversation]:
     return Conversation.objects.for_tenant(tenant_of(request.user)).filter(is_deleted=False)
 
 
+def console_message(message: Message, *, viewer: User, revealed: bool = False) -> dict:
+    """One message as the console's APIs show it (ConsoleMessageSerializer), text masked unless
+    revealed."""
+    return {
+        "id": message.pk,
+        "direction": message.direction,
+        "sender_kind": message.sender_kind,
+        "text": message_text(message, viewer=viewer, revealed=revealed),
+        "agent_type": message.agent_type,
+        "confidence": message.confidence,
+        "delivery_status": message.delivery_status,
+        "created_at": message.created_at,
+    }
+
+
 def conversation_detail(
     conversation: Conversation, *, request: AuthedAPIRequest, revealed: bool
 ) -> dict:
@@ -123,17 +139,7 @@ def conversation_detail(
             ],
         },
         "messages": [
-            {
-                "id": message.pk,
-                "direction": message.direction,
-                "sender_kind": message.sender_kind,
-                "text": message_text(message, viewer=viewer, revealed=revealed),
-                "agent_type": message.agent_type,
-                "confidence": message.confidence,
-                "delivery_status": message.delivery_status,
-                "created_at": message.created_at,
-            }
-            for message in page.messages
+            console_message(message, viewer=viewer, revealed=revealed) for message in page.messages
         ],
         "has_earlier": page.has_more,
         "revealed": revealed,
@@ -256,16 +262,7 @@ def takeover_answer(
             "human_operator": (
                 conversation.human_operator.username if conversation.human_operator else None
             ),
-            "message": {
-                "id": message.pk,
-                "direction": message.direction,
-                "sender_kind": message.sender_kind,
-                "text": message_text(message, viewer=request.user),
-                "agent_type": message.agent_type,
-                "confidence": message.confidence,
-                "delivery_status": message.delivery_status,
-                "created_at": message.created_at,
-            },
+            "message": console_message(message, viewer=request.user),
         }
     )
 
