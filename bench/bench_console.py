@@ -121,15 +121,17 @@ def main() -> None:
         "API q=two words": lambda: timed("GET", f"{api}?q=w1+w2"),
         "API q=rare word": lambda: timed("GET", f"{api}?q=w4000"),
         "API q=phone number": lambda: timed("GET", f"{api}?q=%2B1+415+555+0199"),
+        "API q=a phrase": lambda: timed("GET", f"{api}?q=%22w1+w3%22"),
         "API search, whatsapp": lambda: timed(
             "POST", f"{api}/search", {"query": "w3 w5", "filters": {"channel": "whatsapp"}}
         ),
+        "API search, common": lambda: timed("POST", f"{api}/search", {"query": "w1"}),
         "admin list": lambda: timed("GET", "/admin/channels_app/conversation/"),
         "admin list, searched": lambda: timed("GET", "/admin/channels_app/conversation/?q=w7"),
     }
     results: dict[int, dict[str, tuple[float, float, int]]] = {}
     loaded = 0
-    for target in (args.first, args.messages):
+    for target in dict.fromkeys((args.first, args.messages)):
         started = time.perf_counter()
         before = _last_message_id()
         loaded += conversations_load(
@@ -138,14 +140,14 @@ def main() -> None:
         tokens = _tokens_load(tenant.pk, after=before)
         _bodies_write(after=before)
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE")  # as autovacuum would: index-only scans
         print(
             f"{loaded:,} messages, {tokens:,} search tokens added "
             f"(loaded in {time.perf_counter() - started:.0f} s)"
         )
         results[loaded] = {name: measure() for name, measure in pages.items()}
 
-    first, second = results
+    first, second = (*results, *results)[:2]
     print(f"\n{'':24} {first:>11,} msgs {second:>11,} msgs  ratio")
     print(f"{'':24} {'median/p95 ms (queries)':>22} {'median/p95 ms (queries)':>22}")
     for name in pages:
@@ -172,7 +174,7 @@ def _bodies_write(*, after: int) -> None:
 
     from privacy.crypto import encrypt
 
-    body = encrypt("Can you raise the w1 budget? Call me on +1 415 555 0199 about w2.")
+    body = encrypt("Can you raise the w1 w3 budget? Call me on +1 415 555 0199 about w2.")
     with connection.cursor() as cursor:
         cursor.execute("UPDATE channels_app_message SET body = %s WHERE id > %s", [body, after])
 
@@ -187,13 +189,15 @@ def _tokens_load(tenant_id: int, *, after: int) -> int:
     words = [next(iter(tokens_of(f"w{n}"))) for n in range(VOCABULARY)]
     (phone,) = search_query(PHONE).tokens
     with connection.cursor() as cursor:
-        # r in [0, 1) from a hash of (message, slot); r cubed skews toward the common words.
+        # r in [0, 1) from a hash of (message, slot), independent from slot to slot, so that
+        # common words meet in one message as often as chance says; r cubed skews toward the
+        # common words.
         cursor.execute(
             "INSERT INTO channels_app_messagetoken (tenant_id, message_id, token) "
             "SELECT DISTINCT %s, m.id, (%s::bigint[])[1 + floor(%s * power(r, 3))::int] "
             "FROM channels_app_message AS m CROSS JOIN generate_series(1, %s) AS j "
-            "CROSS JOIN LATERAL (VALUES ((((m.id * 8 + j) * 2654435761) %% 4294967291) "
-            "/ 4294967291.0)) AS h(r) WHERE m.id > %s "
+            "CROSS JOIN LATERAL (VALUES ((hashint8(m.id * 8 + j)::bigint + 2147483648) "
+            "/ 4294967296.0)) AS h(r) WHERE m.id > %s "
             "ON CONFLICT DO NOTHING",
             [tenant_id, words, VOCABULARY, TOKENS_PER_MESSAGE, after],
         )

@@ -187,7 +187,13 @@ class Message(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["conversation", "created_at"], name="msg_conversation_time"),
+            # Covering the id: a conversation's message ids (the search's probes, the list's
+            # last message) are read from the index alone.
+            models.Index(
+                fields=["conversation", "created_at"],
+                include=["id"],
+                name="msg_conversation_time_id",
+            ),
             models.Index(fields=["channel", "delivery_status", "created_at"], name="msg_status"),
             models.Index(
                 fields=["turn_state", "created_at"],

@@ -26,7 +26,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from channels_app.models import Message, MessageToken
 from privacy.masking import pii_find
@@ -132,12 +134,11 @@ def search_query(text: str) -> SearchQuery:
 
 def matching_message_ids(*, tenant_id: int | None, query: SearchQuery) -> QuerySet:
     """The ids of the tenant's messages (every tenant's: None, for platform operators) that
-    hold every token of the query."""
-    scope = MessageToken.objects.all()
-    if tenant_id is not None:
-        scope = scope.filter(tenant_id=tenant_id)
-    # The rarest-first order is unknown here; the planner intersects the sorted id lists of an
-    # index-only scan per token (semi-joins), far cheaper than grouping every row of them all.
+    hold every token of the query, in the order of the query's tokens (rarest first is best:
+    `tokens_by_rarity`)."""
+    scope = _scope(tenant_id)
+    # The planner intersects the sorted id lists of an index-only scan per token (semi-joins),
+    # far cheaper than grouping every row of them all.
     first, *others = query.tokens
     found = scope.filter(token=first)
     for token in others:
@@ -145,13 +146,80 @@ def matching_message_ids(*, tenant_id: int | None, query: SearchQuery) -> QueryS
     return found.values("message_id")
 
 
+def _scope(tenant_id: int | None) -> QuerySet[MessageToken]:
+    scope = MessageToken.objects.all()
+    return scope if tenant_id is None else scope.filter(tenant_id=tenant_id)
+
+
 def phrase_holds(body: str, query: SearchQuery) -> bool:
     text = " ".join(_normal(body).split())
     return all(" ".join(phrase.split()) in text for phrase in query.phrases)
 
 
-# A phrase is checked in the decrypted bodies of at most this many candidates.
+# A phrase is checked in the decrypted bodies of at most this many candidates, the newest.
 PHRASE_CANDIDATES = 2000
+# A search gathers the ids of at most this many matching messages. Past it, its words are common
+# enough that walking the newest conversations and probing the index message by message finds a
+# page at once, where gathering would read every match first.
+GATHER_MAX = 5000
+
+
+def tokens_by_rarity(*, tenant_id: int, tokens: list[int]) -> list[tuple[int, int]]:
+    """Each token with the tenant's count of messages holding it, capped past GATHER_MAX (an
+    index-only scan of at most GATHER_MAX + 1 entries each), rarest first."""
+    scope = _scope(tenant_id)
+    counted = [(token, scope.filter(token=token)[: GATHER_MAX + 1].count()) for token in tokens]
+    return sorted(counted, key=lambda pair: pair[1])
+
+
+def conversations_matching(*, tenant_id: int | None, text: str) -> Q:
+    """A condition on conversations: those with a message that matches the search text (every
+    word, phone number and email through the index, each quoted phrase as written).
+
+    The plan follows the words' counts. Few matches (or a phrase to check): the matching
+    messages' conversations, gathered in a subquery. Many: each conversation is probed for a
+    matching message, so a page of the newest conversations costs a few index lookups each."""
+    query = search_query(text)
+    if query.empty:
+        return Q(pk__in=[])
+    tokens = query.tokens
+    if tenant_id is not None:
+        ranked = tokens_by_rarity(tenant_id=tenant_id, tokens=tokens)
+        if ranked[0][1] == 0:
+            return Q(pk__in=[])
+        tokens = [token for token, _ in ranked]
+    matching = matching_message_ids(
+        tenant_id=tenant_id, query=SearchQuery(tokens=tokens, phrases=query.phrases)
+    )
+    if query.phrases:
+        # The newest candidates, decrypted, checked word for word.
+        newest = matching.order_by("-message_id")[:PHRASE_CANDIDATES]
+        candidates = Message.objects.filter(pk__in=newest).order_by()
+        rows = candidates.values_list("conversation_id", "body")
+        return _one_of("pk", list({owner for owner, body in rows if phrase_holds(body, query)}))
+    if matching.order_by()[: GATHER_MAX + 1].count() > GATHER_MAX:
+        # The conversation is the tenant's, so its messages' tokens are: each probe is an
+        # index-only lookup of (message, token), each message id from msg_conversation_time_id.
+        held = Message.objects.filter(conversation_id=OuterRef("pk"))
+        for token in tokens:
+            probe = MessageToken.objects.filter(token=token, message_id=OuterRef("pk"))
+            held = held.filter(Exists(probe))
+        return Q(Exists(held))
+    # Few: their conversations, gathered first (the planner, left to choose, may walk instead).
+    return _one_of("pk", _owners(matching))
+
+
+def _owners(messages: QuerySet | list[int]) -> list[int]:
+    owners = Message.objects.filter(pk__in=messages).order_by().values_list("conversation_id")
+    return [pk for (pk,) in owners.distinct()]
+
+
+def _one_of(field: str, ids: list[int]) -> Q:
+    """`field IN ids`; on PostgreSQL as one array: thousands of ids are one value to send and
+    parse, not thousands of placeholders."""
+    if not ids or connection.vendor != "postgresql":
+        return Q(**{f"{field}__in": ids})
+    return Q(**{f"{field}__in": RawSQL("SELECT unnest(%s::bigint[])", [ids])})
 
 
 def messages_found(

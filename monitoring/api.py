@@ -52,6 +52,7 @@ from privacy.reveal import (
 
 MESSAGES_PER_VIEW = 200
 SEARCH_MAX = 200
+SEARCH_TOTAL_MAX = 1000
 
 
 class ConsoleMessageSerializer(serializers.Serializer):
@@ -446,7 +447,12 @@ class ConversationSearchView(APIView):
         limit = serializers.IntegerField(required=False, min_value=1, max_value=100, default=25)
 
     class SearchOutputSerializer(serializers.Serializer):
-        total = serializers.IntegerField()
+        total = serializers.IntegerField(
+            help_text=f"Conversations found, counted up to {SEARCH_TOTAL_MAX:,}"
+        )
+        total_exact = serializers.BooleanField(
+            help_text=f"False when more than {SEARCH_TOTAL_MAX:,} were found"
+        )
         conversations = ConversationRowSerializer(many=True)
         query = serializers.CharField()
         filters_applied = serializers.DictField()
@@ -475,9 +481,12 @@ class ConversationSearchView(APIView):
         access_record(
             request, action=Action.SEARCH_CONVERSATIONS, resource_type="conversation_list"
         )
+        # Counted as far as anyone reads a number: a common word is in most conversations.
+        total = conversations.order_by()[: SEARCH_TOTAL_MAX + 1].count()
         return Response(
             {
-                "total": conversations.count(),
+                "total": min(total, SEARCH_TOTAL_MAX),
+                "total_exact": total <= SEARCH_TOTAL_MAX,
                 "conversations": conversation_rows(rows, viewer=request.user),
                 "query": body.validated_data["query"],
                 "filters_applied": filters.applied(),

@@ -11,7 +11,7 @@ from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Valu
 
 from accounts.models import User
 from channels_app.models import Conversation, Message
-from channels_app.search_index import messages_found
+from channels_app.search_index import conversations_matching
 from channels_app.selectors import text_shown
 from channels_app.triage import RANK
 from hitl.models import OPEN_STATUSES, Approval
@@ -76,10 +76,14 @@ def conversations_filtered(
         )
         found = found.filter(pending if filters.pending_approval else ~pending)
     if filters.q and filters.q.strip():
-        written = messages_found(Message.objects.all(), tenant_id=tenant_id, text=filters.q)
-        # Both sides are subqueries (no join for the OR to spoil): what was written, or who.
-        named = User.objects.filter(username__iexact=filters.q.strip()).values("pk")
-        found = found.filter(Q(pk__in=written.values("conversation_id")) | Q(user_id__in=named))
+        written = conversations_matching(tenant_id=tenant_id, text=filters.q)
+        # Or who: resolved first, so that a query that names nobody (most) plans without an OR.
+        named = list(
+            User.objects.filter(
+                tenant_id=tenant_id, username__iexact=filters.q.strip()
+            ).values_list("pk", flat=True)
+        )
+        found = found.filter(written | Q(user_id__in=named) if named else written)
     return found
 
 

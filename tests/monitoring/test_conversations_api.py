@@ -196,3 +196,20 @@ def test_a_page_costs_the_same_queries_for_more_rows(people: TenantPeople) -> No
         message_store(conversation=conversation, sender_kind="user", body=f"hello {n}")
     queries(1)  # the first call also loads the caller's permissions, once
     assert queries(5) == queries(25)
+
+
+def test_a_search_counts_its_total_up_to_a_bound(
+    people: TenantPeople, planted: dict[str, Conversation], monkeypatch: Any
+) -> None:
+    from monitoring import api
+
+    for _ in range(2):
+        conversation = ConversationFactory(tenant=people.tenant)
+        message_store(conversation=conversation, sender_kind="user", body="budget again")
+    search = client(people.teammate).post(f"{BASE}/search", {"query": "budget"}, format="json")
+    assert (search.json()["total"], search.json()["total_exact"]) == (3, True)
+    monkeypatch.setattr(api, "SEARCH_TOTAL_MAX", 2)
+    search = client(people.teammate).post(f"{BASE}/search", {"query": "budget"}, format="json")
+    body = search.json()
+    assert (body["total"], body["total_exact"]) == (2, False)
+    assert len(body["conversations"]) == 3

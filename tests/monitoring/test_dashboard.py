@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
@@ -208,21 +207,14 @@ def test_the_dashboards_queries_do_not_grow_with_the_data(
     assert few <= 30
 
 
-def test_the_page_answers_fast_from_90_days_of_rollups(people: TenantPeople, frozen: None) -> None:
+def test_90_days_are_read_from_rollups(people: TenantPeople, frozen: None) -> None:
+    """Every day of the period comes from its rollup (its speed is bench_dashboard's to
+    measure: a timed test fails on a busy machine and proves nothing on a quiet one)."""
     assert plant_rollups(people.tenant, days=89, per_day=20) == 1780
     plant_today(people.tenant, conversations=10)
-    client = admin_client(people.owner)
-    client.get("/admin/?period=90")  # templates compiled, caches warm
-    timings = []
-    for _ in range(5):
-        started = time.perf_counter()
-        response = client.get("/admin/?period=90")
-        timings.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
+    response = admin_client(people.owner).get("/admin/?period=90")
+    assert response.status_code == 200
     assert response.context["dashboard"]["period_info"]["missing_days"] == []
-    best, median = min(timings), sorted(timings)[2]
-    print(f"\nadmin index, 90 days of rollups: best {best:.0f} ms, median {median:.0f} ms")
-    assert best < 300
 
 
 def test_a_conversations_cost(people: TenantPeople) -> None:
