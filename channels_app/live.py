@@ -56,6 +56,52 @@ def message_frame(message: Message) -> dict[str, Any]:
     }
 
 
+def typing_frame(conversation_id: int, *, who: str, is_typing: bool) -> dict[str, Any]:
+    """Someone is typing in a conversation: `person` (on chat) or `agent` (a turn started)."""
+    return {
+        "event": "typing",
+        "conversation_id": conversation_id,
+        "who": who,
+        "is_typing": is_typing,
+    }
+
+
+async def console_typing(tenant_id: int, frame: dict[str, Any]) -> None:
+    """From a socket (no transaction to wait for): typing is news only now."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        await layer.group_send(console_group(tenant_id), {"type": CONSOLE_UPDATE, "frame": frame})
+    except Exception:
+        logger.warning("live view: could not publish typing to tenant %s", tenant_id, exc_info=True)
+
+
+def messages_since(tenant_id: int, after: int, *, limit: int = 200) -> list[dict[str, Any]]:
+    """The tenant's messages stored after message `after`, as frames: what a socket without a
+    shared channel layer finds by looking (see CHAT_POLL_SECONDS)."""
+    found = (
+        Message.objects.filter(conversation__tenant_id=tenant_id, pk__gt=after)
+        .order_by("pk")
+        .only(
+            "id",
+            "conversation_id",
+            "sender_kind",
+            "agent_type",
+            "metadata",
+            "body",
+            "delivery_status",
+            "created_at",
+        )[:limit]
+    )
+    return [message_frame(message) for message in found]
+
+
+def latest_message_id(tenant_id: int) -> int:
+    latest = Message.objects.filter(conversation__tenant_id=tenant_id).order_by("-pk")
+    return latest.values_list("pk", flat=True).first() or 0
+
+
 def message_published(message: Message, *, tenant_id: int) -> None:
     console_publish(tenant_id, message_frame(message))
 

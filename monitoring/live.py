@@ -4,13 +4,19 @@ masked. Read-only: the socket takes no frames."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections import deque
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from accounts.models import User
-from channels_app.live import console_group
+from channels_app.live import console_group, latest_message_id, messages_since
+
+logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -22,20 +28,28 @@ def _may_watch(user: User) -> bool:
 
 class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     group: str | None = None
+    poller: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         user: object = self.scope.get("user")
         if not isinstance(user, User) or not user.is_active:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        if not await database_sync_to_async(_may_watch)(user):
+        tenant_id = user.tenant_id
+        if tenant_id is None or not await database_sync_to_async(_may_watch)(user):
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        self.group = console_group(user.tenant_id)  # type: ignore[arg-type]
+        self.group = console_group(tenant_id)
+        self.pushed: deque[int] = deque(maxlen=500)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        if settings.CHAT_POLL_SECONDS > 0:
+            cursor = await database_sync_to_async(latest_message_id)(tenant_id)
+            self.poller = asyncio.create_task(self._poll(tenant_id, cursor))
 
     async def disconnect(self, code: int) -> None:
+        if self.poller is not None:
+            self.poller.cancel()
         if self.group is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -43,4 +57,25 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"event": "error", "error": "read_only", "detail": "Nothing to send."})
 
     async def console_update(self, event: dict[str, Any]) -> None:
-        await self.send_json(event["frame"])
+        frame = event["frame"]
+        if frame.get("event") == "message":
+            if frame["message"]["id"] in self.pushed:
+                return  # already found by looking (see _poll)
+            self.pushed.append(frame["message"]["id"])
+        await self.send_json(frame)
+
+    async def _poll(self, tenant_id: int, cursor: int) -> None:
+        """Without a shared channel layer (`make run`), what a worker stores never reaches this
+        process's groups: every CHAT_POLL_SECONDS, the tenant's new messages from the database."""
+        while True:
+            await asyncio.sleep(settings.CHAT_POLL_SECONDS)
+            try:
+                frames = await database_sync_to_async(messages_since)(tenant_id, cursor)
+            except Exception:
+                logger.warning("console poll failed: tenant=%s", tenant_id, exc_info=True)
+                continue
+            for frame in frames:
+                cursor = max(cursor, frame["message"]["id"])
+                if frame["message"]["id"] not in self.pushed:
+                    self.pushed.append(frame["message"]["id"])
+                    await self.send_json(frame)

@@ -31,6 +31,7 @@ from agents.types import WALKER_AGENT_TYPES
 from channels_app.chat import protocol as p
 from channels_app.chat import selectors, services
 from channels_app.chat.transport import delivery_frames, push_event
+from channels_app.live import console_typing, typing_frame
 from channels_app.models import Channel, Message
 
 logger = logging.getLogger(__name__)
@@ -250,6 +251,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 }
             )
             await self.send_json(frames[-1])
+            await console_typing(
+                self.user.tenant_id,  # type: ignore[arg-type]
+                typing_frame(message.conversation_id, who="agent", is_typing=True),
+            )
         if received.result.created:
             # The person's other tabs: the message, and the agent now typing.
             await self._push(frames, exclude=self.channel_name)
@@ -265,6 +270,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 "user_id": self.user.pk,
                 "is_typing": data["is_typing"],
             },
+        )
+        # The console's live view of the conversation sees it too.
+        await console_typing(
+            self.user.tenant_id,  # type: ignore[arg-type]
+            typing_frame(conversation_id, who="person", is_typing=data["is_typing"]),
         )
 
     async def on_mark_read(self, data: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
-// The console's live view: new messages, delivery status and takeover state without a reload.
+// The console's live view: new messages, typing, delivery status and takeover state without a
+// reload.
 // On a conversation's page, new messages join the thread; on the list, a banner offers to
 // refresh. Text arrives masked (channels_app/live.py) and is set as text, never as HTML.
 // Loaded in the page's head (the admin's Media): it starts once the page is parsed.
@@ -47,9 +48,30 @@ document.addEventListener("DOMContentLoaded", function () {
     thread.append(item);
   }
 
+  let typingTimer = null;
+
+  function typing(who, isTyping) {
+    let element = document.getElementById("live-typing");
+    if (!element) {
+      element = document.createElement("p");
+      element.id = "live-typing";
+      element.className = "text-sm text-subtle italic";
+      element.setAttribute("aria-live", "polite");
+      thread.after(element);
+    }
+    clearTimeout(typingTimer);
+    element.textContent = isTyping ? `${who === "agent" ? "The agent" : "The person"} is typing…` : "";
+    // A typing signal that is never followed by "stopped" (a closed tab) fades on its own.
+    if (isTyping) typingTimer = setTimeout(() => { element.textContent = ""; }, 8000);
+  }
+
   function onFrame(frame) {
     if (thread && frame.conversation_id === conversationId) {
-      if (frame.event === "message") append(frame.message);
+      if (frame.event === "message") {
+        append(frame.message);
+        typing(null, false);
+      }
+      if (frame.event === "typing") typing(frame.who, frame.is_typing);
       if (frame.event === "status") {
         const status = thread.querySelector(`.thread-message[data-id="${frame.message_id}"] .thread-status`);
         if (status) status.textContent = `· ${labels[frame.delivery_status] || frame.delivery_status}`;

@@ -3,19 +3,21 @@ tenant receive what happens in its conversations, masked; nobody else does."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.test import override_settings
 
 from accounts.models import User
 from accounts.roles import MEMBER, READ_ONLY_ADMIN, SUPER_ADMIN, SUPPORT_ADMIN
-from channels_app.models import Channel, Conversation
+from channels_app.models import Channel, Conversation, Message
 from channels_app.outbound import message_store
 from channels_app.takeover import conversation_takeover
 from engarde.asgi import application
-from tests.channels_app.chat.helpers import ORIGIN, session_cookie
+from tests.channels_app.chat.helpers import ORIGIN, communicator, session_cookie
 from tests.factories import ConversationFactory, StaffFactory, TenantFactory, UserFactory
 
 pytestmark = [
@@ -75,14 +77,83 @@ async def test_staff_see_new_messages_masked_and_takeovers() -> None:
 
 
 @pytest.mark.parametrize(("who", "code"), [("member", 4403), ("maya", 4403)])
-async def test_people_without_the_console_are_refused(who: str, code: int) -> None:
+async def test_people_without_the_console_are_refused(
+    who: str, code: int, caplog: pytest.LogCaptureFixture
+) -> None:
     people = await database_sync_to_async(world)()
     socket = await socket_of(people[who])
-    connected, closed = await socket.connect()
+    with caplog.at_level(logging.WARNING):
+        connected, closed = await socket.connect()
+        await socket.disconnect()
     assert not connected and closed == code
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
 
 
-async def test_an_anonymous_socket_is_refused() -> None:
+async def test_an_anonymous_socket_is_refused(caplog: pytest.LogCaptureFixture) -> None:
     socket = WebsocketCommunicator(application, "/ws/console/", headers=[ORIGIN])
-    connected, closed = await socket.connect()
+    with caplog.at_level(logging.WARNING):
+        connected, closed = await socket.connect()
+        await socket.disconnect()
     assert not connected and closed == 4401
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
+
+
+async def test_a_person_typing_on_chat_shows_in_the_console() -> None:
+    people = await database_sync_to_async(world)()
+    conversation: Conversation = people["conversation"]
+    watching = await socket_of(people["support"])
+    assert (await watching.connect())[0]
+    outsider = await socket_of(people["outsider"])
+    assert (await outsider.connect())[0]
+    chat = communicator(cookie=await database_sync_to_async(session_cookie)(people["maya"]))
+    assert (await chat.connect())[0]
+    await chat.send_json_to({"event": "join_conversation", "conversation_id": conversation.pk})
+    assert (await chat.receive_json_from(timeout=5))["event"] == "conversation_joined"
+
+    for is_typing in (True, False):
+        await chat.send_json_to(
+            {"event": "typing", "conversation_id": conversation.pk, "is_typing": is_typing}
+        )
+        frame = await watching.receive_json_from(timeout=5)
+        assert frame == {
+            "event": "typing",
+            "conversation_id": conversation.pk,
+            "who": "person",
+            "is_typing": is_typing,
+        }
+    assert await outsider.receive_nothing(timeout=0.5)
+    for socket in (chat, watching, outsider):
+        await socket.disconnect()
+
+
+async def test_without_a_shared_layer_the_console_finds_new_messages_by_looking() -> None:
+    """`make run`: a worker's process has its own in-memory layer, so what it stores is never
+    pushed here. The socket looks in the database every CHAT_POLL_SECONDS instead, once per
+    message, the tenant's only."""
+    people = await database_sync_to_async(world)()
+    conversation: Conversation = people["conversation"]
+    elsewhere = await database_sync_to_async(ConversationFactory)(tenant=people["outsider"].tenant)
+
+    def stored_by_another_process(conversation: Conversation, body: str) -> int:
+        return Message.objects.create(
+            conversation=conversation, channel=conversation.channel, body=body
+        ).pk
+
+    with override_settings(CHAT_POLL_SECONDS=0.2):
+        watching = await socket_of(people["support"])
+        assert (await watching.connect())[0]
+        await database_sync_to_async(stored_by_another_process)(elsewhere, "Globex only")
+        first = await database_sync_to_async(stored_by_another_process)(
+            conversation, "My card is 4111 1111 1111 1111"
+        )
+        frame = await watching.receive_json_from(timeout=5)
+        assert frame["event"] == "message" and frame["message"]["id"] == first
+        assert "4111 1111" not in frame["message"]["text"]
+        # Pushed and then found by looking: shown once.
+        await database_sync_to_async(message_store)(
+            conversation=conversation, sender_kind="user", body="And a second one"
+        )
+        pushed = await watching.receive_json_from(timeout=5)
+        assert pushed["message"]["text"] == "And a second one"
+        assert await watching.receive_nothing(timeout=0.8)
+        await watching.disconnect()
