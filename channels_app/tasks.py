@@ -28,8 +28,8 @@ def process_turn_task(message_id: int) -> int:
 
 
 @shared_task(acks_late=True)
-def sweep_turns_task() -> int:
-    message_ids = turns_sweep()
+def sweep_turns_task(dead_claims_only: bool = False) -> int:
+    message_ids = turns_sweep(dead_claims_only=dead_claims_only)
     for message_id in message_ids:
         process_turn_task.delay(message_id)
     return len(message_ids)

@@ -3,8 +3,9 @@ message's life", steps 3 to 6). Every channel's inbound messages end here.
 
 A worker claims a conversation's earliest unfinished message under a lock on the conversation
 row, and only when no other worker is answering one of its messages: turns of one conversation
-run one at a time, so replies go out in the order the messages came in. A claim older than
-TURN_LEASE_SECONDS belongs to a worker that died; the next worker (or the sweep) takes it over.
+run one at a time, so replies go out in the order the messages came in. The worker renews its
+claim while it answers (channels_app/claims.py); a claim not renewed for TURN_LEASE_SECONDS
+belongs to a worker that died, and the next worker (or the sweep) takes it over.
 The reply is unique per inbound message in the database, so a turn that runs again after a crash
 finds the reply it already wrote and only delivers what was not yet sent.
 """
@@ -25,6 +26,7 @@ from agents.backends.base import CONTEXT_MESSAGES, ContextMessage
 from agents.models import AgentInstance
 from agents.router import RouteContext, route
 from agents.services import agent_execute, agent_settings_for
+from channels_app.claims import claim_kept
 from channels_app.csat import csat_ask_after, csat_record
 from channels_app.events import EventKind, event_record
 from channels_app.models import Conversation, Message, TurnState
@@ -71,7 +73,8 @@ def turns_process(*, conversation_id: int) -> int:
     answered = 0
     while (message := turn_claim_next(conversation_id)) is not None:
         try:
-            turn_answer(message=message)
+            with claim_kept(message):
+                turn_answer(message=message)
         except Exception:
             # Give the message back so that the retry (or the sweep) answers it.
             Message.objects.filter(pk=message.pk, turn_state=TurnState.CLAIMED).update(
@@ -329,22 +332,24 @@ def _reply_system(*, message: Message, conversation: Conversation, body: str) ->
         return
 
 
-def turns_sweep() -> list[int]:
+def turns_sweep(*, dead_claims_only: bool = False) -> list[int]:
     """Inbound messages that no turn finished in time: the earliest of each conversation, to be
-    enqueued again. A lost enqueue, a dead worker, a broker outage all end here."""
+    enqueued again. A lost enqueue, a dead worker, a broker outage all end here.
+    `dead_claims_only`: only the claims no live worker renewed, the frequent check that has a
+    killed worker's conversation answered within seconds."""
     now = timezone.now()
-    waiting = now - timedelta(seconds=settings.TURN_SWEEP_AFTER_SECONDS)
     lease = now - timedelta(seconds=settings.TURN_LEASE_SECONDS)
-    stuck = (
+    stuck = Q(turn_state=TurnState.CLAIMED, claimed_at__lt=lease)
+    if not dead_claims_only:
+        waiting = now - timedelta(seconds=settings.TURN_SWEEP_AFTER_SECONDS)
+        stuck |= Q(turn_state=TurnState.PENDING, created_at__lt=waiting)
+    rows = (
         Message.objects.filter(direction=Message.Direction.INBOUND)
-        .filter(
-            Q(turn_state=TurnState.PENDING, created_at__lt=waiting)
-            | Q(turn_state=TurnState.CLAIMED, claimed_at__lt=lease)
-        )
+        .filter(stuck)
         .order_by("conversation_id", "created_at", "id")
         .values_list("conversation_id", "id")[: settings.TURN_SWEEP_BATCH]
     )
     first: dict[int, int] = {}
-    for conversation_id, message_id in stuck:
+    for conversation_id, message_id in rows:
         first.setdefault(conversation_id, message_id)
     return list(first.values())

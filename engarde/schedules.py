@@ -28,6 +28,13 @@ PERIODIC_TASKS: dict[str, PeriodicTaskSpec] = {
         "every_seconds": 60,
         "description": "Enqueue again the inbound messages no turn finished in time.",
     },
+    "take over the turns of dead workers": {
+        "task": "channels_app.tasks.sweep_turns_task",
+        "every_seconds": 10,
+        "kwargs": {"dead_claims_only": True},
+        "description": "Enqueue again the turns whose worker stopped renewing its claim "
+        "TURN_LEASE_SECONDS ago (channels_app/claims.py).",
+    },
     "monitor_hitl_sla": {
         "task": "hitl.tasks.monitor_hitl_sla_task",
         "every_seconds": 300,

@@ -134,3 +134,5 @@ def test_sweep_picks_the_earliest_stuck_message_per_conversation() -> None:
     MessageFactory(turn_state=TurnState.CLAIMED, created_at=old, claimed_at=timezone.now())
     MessageFactory(turn_state=TurnState.DONE, created_at=old)
     assert sorted(turns_sweep()) == sorted([a.pk, dead.pk])
+    # The frequent check only takes over dead workers' claims.
+    assert turns_sweep(dead_claims_only=True) == [dead.pk]
