@@ -6,9 +6,11 @@ the channel's transport, which owns the retry rules (TransportError says whether
 help). `message_send` does both for a message that is not part of a turn.
 
 Claiming: a message is sent by whoever claims it with a conditional update, so two callers never
-send it twice. A claim older than TURN_LEASE_SECONDS belongs to a worker that died; a turn that
-runs again after a crash passes `stale_before` (its own claim's time) to take over the sends
-that the dead run claimed but never finished, since the turns of one conversation never overlap.
+send it twice. The sender renews its claim while it sends (channels_app/claims.py: Twilio's
+retries may outlast the lease); a claim not renewed for TURN_LEASE_SECONDS belongs to a worker
+that died. A turn that runs again after a crash passes `stale_before` (its own claim's time) to
+take over the sends that the dead run claimed but never finished, since the turns of one
+conversation never overlap.
 
 Email briefs are not conversation messages: they are EmailSend rows with their own claim, sent
 by `channels_app.email.sending` through anymail's failover.
@@ -23,10 +25,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import (
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connection,
+    transaction,
+)
 from django.db.models import Q
 from django.utils import timezone
 
+from channels_app.claims import claim_kept
 from channels_app.events import EventKind, event_record
 from channels_app.live import message_published, status_published
 from channels_app.models import Conversation, Message
@@ -70,7 +79,7 @@ def message_claim(*, message: Message, stale_before: datetime | None = None) -> 
     sending it."""
     now = timezone.now()
     stale = stale_before or now - timedelta(seconds=settings.TURN_LEASE_SECONDS)
-    return bool(
+    claimed = bool(
         Message.objects.filter(
             pk=message.pk,
             direction=Message.Direction.OUTBOUND,
@@ -80,6 +89,9 @@ def message_claim(*, message: Message, stale_before: datetime | None = None) -> 
         .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
         .update(claimed_at=now)
     )
+    if claimed:
+        message.claimed_at = now
+    return claimed
 
 
 def message_deliver(
@@ -95,7 +107,8 @@ def message_deliver(
     conversation = message.conversation
     started = time.perf_counter()
     try:
-        result = (send or transport_for(message.channel).send)(message)
+        with claim_kept(message):
+            result = (send or transport_for(message.channel).send)(message)
     except TransportError as exc:
         Message.objects.filter(pk=message.pk).update(
             delivery_status=Message.DeliveryStatus.FAILED,
@@ -118,9 +131,7 @@ def message_deliver(
         # Not a send failure the transport knows: give the claim back so a retry sends it.
         Message.objects.filter(pk=message.pk).update(claimed_at=None)
         raise
-    Message.objects.filter(pk=message.pk).update(
-        provider_id=result.provider_id or None, delivery_status=result.status
-    )
+    _sent_record(message=message, result=result)
     status_published(message, tenant_id=conversation.tenant_id, status=result.status)
     if message.sender_kind == Message.SenderKind.AGENT:
         if conversation.status == Conversation.Status.WAITING:
@@ -137,6 +148,32 @@ def message_deliver(
             data={"confidence": message.confidence, "status": result.status},
         )
     return True
+
+
+def _sent_record(*, message: Message, result: SendResult) -> None:
+    """Record what the provider took. The message has gone out: if this write were lost, a
+    re-run of the turn would send it again. So a database that is restarting or failing over
+    is waited for, as long as the claim's lease lasts (no other sender may take the message over
+    before then); outside a transaction only, where a new connection can be opened."""
+    deadline = time.monotonic() + settings.TURN_LEASE_SECONDS
+    pause = 0.25
+    while True:
+        try:
+            Message.objects.filter(pk=message.pk).update(
+                provider_id=result.provider_id or None, delivery_status=result.status
+            )
+            return
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block or time.monotonic() + pause > deadline:
+                raise
+            logger.warning(
+                "outbound: message %s went out as %s; waiting for the database to record it",
+                message.pk,
+                result.provider_id,
+            )
+            time.sleep(pause)
+            pause = min(2 * pause, 2.0)
+            close_old_connections()  # the broken one; the next query opens a new one
 
 
 def message_send(

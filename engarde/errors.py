@@ -6,22 +6,32 @@ usual pages elsewhere. Django uses those handlers only with DEBUG off: with it o
 with its technical pages (settings, stack, local variables), so `json_errors_middleware` replaces
 any HTML or text error under /api/ (the API and the channels' webhooks) with the JSON one.
 `ErrorSerializer` documents the shape in the schema, and `ServiceDisabled` is the 503 of an
-integration switched off by its setting (ENABLE_CHAT, ...).
+integration switched off by its setting (ENABLE_CHAT, ...). A database that cannot be reached
+(down, restarting, out of connections) is a 503 too, never a 500: the request was not at fault,
+nothing of it was stored, and it may be sent again (Twilio does, for a webhook URL that asks for
+retries on 5xx with its connection overrides).
 """
 
 from __future__ import annotations
 
+import logging
+from http import HTTPStatus
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
 from django.utils.decorators import sync_and_async_middleware
 from django.views import defaults
 from django.views.csrf import csrf_failure as django_csrf_failure
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -38,6 +48,31 @@ class ServiceDisabled(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "This service is switched off on this server."
     default_code = "disabled"
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The database is unavailable; try again shortly."
+    default_code = "unavailable"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+        )
+
+
+# Django raises these while it reads a body, before any serializer: a body over
+# DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields or files, a client gone mid-upload.
+BODY_ERRORS: dict[type[Exception], tuple[str, str]] = {
+    TooManyFieldsSent: ("The request has too many fields.", "too_many_fields"),
+    TooManyFilesSent: ("The request has too many files.", "too_many_files"),
+    UnreadablePostError: ("The request body could not be read.", "parse_error"),
+}
 
 
 API_PREFIX = "/api/"
@@ -63,6 +98,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, OperationalError | InterfaceError):
+        logger.warning("database unavailable: %s", exc)
+        exc = DatabaseUnavailable()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif type(exc) in BODY_ERRORS:
+        exc = exceptions.ParseError(*BODY_ERRORS[type(exc)])
     response = exception_handler(exc, context)
     if response is None:
         return None
@@ -87,17 +129,25 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
 
 def _json_error(request: HttpRequest, status_code: int) -> JsonResponse:
-    code, detail = {
+    known = {
         400: ("bad_request", "The request could not be understood."),
         403: ("permission_denied", "You may not do this."),
         404: ("not_found", f"Nothing at {request.path}."),
+        413: ("too_large", "The request body is too large."),
         500: ("server_error", "Something went wrong on our side."),
-    }[status_code]
+    }
+    try:
+        phrase = HTTPStatus(status_code).phrase
+    except ValueError:  # a status of no standard (499, say)
+        phrase = "Error"
+    code, detail = known.get(status_code, (phrase.lower().replace(" ", "_"), f"{phrase}."))
     return JsonResponse(error_body(code, detail), status=status_code)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _wants_json(request):
+        if isinstance(exception, RequestDataTooBig):
+            return _json_error(request, 413)
         return _json_error(request, 400)
     return defaults.bad_request(request, exception)
 
@@ -123,9 +173,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
 def _replaced(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     if (
         request.path.startswith(API_PREFIX)
-        and response.status_code in (400, 403, 404, 500)
+        and 400 <= response.status_code < 600
         and not response.streaming
-        and response.get("Content-Type", "").split(";")[0] in ("text/html", "text/plain")
+        and response.get("Content-Type", "").split(";")[0] in ("text/html", "text/plain", "")
     ):
         return _json_error(request, response.status_code)
     return response
@@ -137,7 +187,8 @@ def json_errors_middleware(get_response: Any) -> Any:
 
     With DEBUG on, Django answers an unknown URL, a bad request (a disallowed host, say) or an
     uncaught exception with its debug page instead of calling the handlers above; under /api/
-    (the API and the channels' webhooks) that page is replaced by the handlers' JSON. It comes
+    (the API and the channels' webhooks) that page is replaced by the handlers' JSON, and so is
+    any other error that is not JSON (a bare 405 or 413, an empty body). It comes
     first in MIDDLEWARE, so it also sees what the other middleware answered. Django has logged
     the exception (with its stack) before this runs; only the response changes. It runs in
     the server's own mode (no thread hop under daphne).

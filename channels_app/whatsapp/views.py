@@ -101,7 +101,10 @@ class TwilioAPIView(SwitchedAPIView):
 TWILIO_ERRORS = {
     400: ErrorSerializer,
     403: OpenApiResponse(ErrorSerializer, description="Missing or forged signature."),
-    503: OpenApiResponse(ErrorSerializer, description="ENABLE_WHATSAPP is off."),
+    503: OpenApiResponse(
+        ErrorSerializer,
+        description="ENABLE_WHATSAPP is off, or the database is unavailable (nothing stored).",
+    ),
 }
 
 

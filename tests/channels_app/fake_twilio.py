@@ -14,8 +14,9 @@ It listens on 127.0.0.1 on a free port and answers as the twilio Python SDK 9.x 
   MediaUrl repeated, ContentSid, ContentVariables, StatusCallback, ...), HTTP Basic auth with
   AccountSid:AuthToken. A wrong or missing login gets 401 with Twilio's error JSON (code 20003);
   another account's path gets 404 (20404); a missing To (21604), From (21603) or content (21619)
-  gets 400 like Twilio's. Otherwise the next scripted response, or 201 with the documented
-  message resource (`sid` "SM" + 32 hex, `status` "queued", ...).
+  gets 400 like Twilio's. Otherwise the next scripted response (the recipient's own script
+  first, `script_to`), or 201 with the documented message resource (`sid` "SM" + 32 hex,
+  `status` "queued", ...).
 - `GET /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json`: a message created here, or 404.
 
 Scripted responses replace the answer for the next authenticated requests, in order; a 2xx
@@ -201,6 +202,7 @@ class FakeTwilio(FakeServer):
         self.requests: list[RecordedRequest] = []
         self.messages: list[SentMessage] = []
         self._script: deque[FakeResponse] = deque()
+        self._scripts_to: dict[str, deque[FakeResponse]] = {}
         self._lock = threading.Lock()
 
     def script(self, *responses: FakeResponse | int | tuple[Any, ...]) -> None:
@@ -210,12 +212,21 @@ class FakeTwilio(FakeServer):
         with self._lock:
             self._script.extend(_scripted(response) for response in responses)
 
+    def script_to(self, to: str, *responses: FakeResponse | int | tuple[Any, ...]) -> None:
+        """Queue answers, as `script` does, for the next requests to one recipient (`To`, as
+        "whatsapp:+14155550101"), ahead of the shared script: what each of several concurrent
+        senders is answered then does not depend on which of them asks first."""
+        with self._lock:
+            queue = self._scripts_to.setdefault(to, deque())
+            queue.extend(_scripted(response) for response in responses)
+
     def reset(self) -> None:
         """Forget recorded requests, sent messages and any unused script."""
         with self._lock:
             self.requests.clear()
             self.messages.clear()
             self._script.clear()
+            self._scripts_to.clear()
 
     def settings(self) -> dict[str, Any]:
         """The Twilio settings that point the app at this server, for `override_settings`."""
@@ -245,8 +256,11 @@ class FakeTwilio(FakeServer):
         with self._lock:
             return next((m for m in self.messages if m.sid == sid), None)
 
-    def _next(self) -> FakeResponse | None:
+    def _next(self, to: str | None = None) -> FakeResponse | None:
         with self._lock:
+            own = self._scripts_to.get(to or "")
+            if own:
+                return own.popleft()
             return self._script.popleft() if self._script else None
 
 
@@ -342,7 +356,7 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 )
                 return
 
-            scripted = fake._next()
+            scripted = fake._next(request.get("To"))
             if scripted is None:
                 scripted = _content_error(request) or FakeResponse(status=201)
             if scripted.body is None and 200 <= scripted.status < 300:

@@ -5,8 +5,9 @@ SDK to the local fake of Twilio's Messages API."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from datetime import timedelta
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from accounts.services import phone_number_add
 from channels_app import transports
+from channels_app.claims import claim_renew
 from channels_app.models import Conversation, Message
 from channels_app.outbound import message_deliver, message_send, message_store
 from channels_app.transports import SendResult
@@ -189,3 +191,54 @@ def test_two_workers_delivering_at_once_send_it_once(
 
     assert sorted(results) == [False, True]
     assert len(twilio.messages) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_send_keeps_its_claim_past_the_lease(
+    twilio: FakeTwilio, conversation: Conversation
+) -> None:
+    # Twilio answers after three leases; a caller that comes meanwhile must not send it again.
+    reply = queued(conversation)
+    twilio.script(FakeResponse(status=201, delay=3))
+    claimed: list[datetime] = []
+
+    def sender() -> None:
+        try:
+            message_deliver(message=Message.objects.get(pk=reply.pk))
+        finally:
+            connection.close()
+
+    with override_settings(TURN_LEASE_SECONDS=1):
+        sending = threading.Thread(target=sender)
+        sending.start()
+        try:
+            assert wait_until(lambda: twilio.requests, timeout=5)
+            claimed.append(Message.objects.get(pk=reply.pk).claimed_at)
+            time.sleep(2)  # twice the lease, while Twilio is still answering
+            claimed.append(Message.objects.get(pk=reply.pk).claimed_at)
+            again = message_deliver(message=Message.objects.get(pk=reply.pk))
+        finally:
+            sending.join(timeout=30)
+
+    assert again is False
+    assert len(twilio.requests) == 1 and len(twilio.messages) == 1
+    assert claimed[0] is not None and claimed[1] is not None and claimed[1] > claimed[0]
+
+
+@pytest.mark.django_db
+def test_a_claim_taken_over_is_not_renewed_by_its_old_holder(conversation: Conversation) -> None:
+    old = timezone.now() - timedelta(seconds=90)
+    reply = queued(conversation, claimed_at=old)
+    assert (renewed := claim_renew(message_id=reply.pk, claimed_at=old)) is not None
+    assert renewed > old
+    Message.objects.filter(pk=reply.pk).update(claimed_at=timezone.now())  # another worker's
+
+    assert claim_renew(message_id=reply.pk, claimed_at=renewed) is None
+    assert Message.objects.get(pk=reply.pk).claimed_at != renewed
+
+
+def wait_until(predicate: Callable[[], object], timeout: float) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not predicate():
+        time.sleep(0.05)
+    return predicate()

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
+# As Procfile.local, docker-compose.yml and the Dockerfile run daphne.
+WEBSOCKET_MAX_BYTES = 65536
 
 
 def free_port() -> int:
@@ -36,6 +38,8 @@ class Daphne:
         output = self.log.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "--bind", "127.0.0.1", "--port", str(self.port),
+             "--websocket-max-frame-size", str(WEBSOCKET_MAX_BYTES),
+             "--websocket-max-message-size", str(WEBSOCKET_MAX_BYTES),
              "engarde.asgi:application"],
             cwd=ROOT, env=self.env, stdout=output, stderr=subprocess.STDOUT,
             start_new_session=True,
