@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
+from axes.models import AccessAttempt
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -22,6 +25,7 @@ from accounts.admin_base import (
     TenantScopedAdminMixin,
     TenantScopedInlineMixin,
 )
+from accounts.lockout import active_locks, attempt_lock_ends_at
 from accounts.models import Tenant, User, UserPhoneNumber
 from accounts.roles import ALL_ROLES
 from accounts.services import tenant_setup
@@ -257,3 +261,71 @@ class UserPhoneNumberAdmin(PhoneNumberMaskMixin, TenantScopedAdminMixin, ModelAd
     @admin.display(description="tenant")
     def tenant_name(self, obj: UserPhoneNumber) -> str:
         return obj.user.tenant.name if obj.user.tenant else "—"
+
+
+class LockedOutFilter(admin.SimpleListFilter):
+    title = "lock"
+    parameter_name = "locked"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Locked out now"), ("no", "Not locked")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(active_locks())
+        if self.value() == "no":
+            return queryset.exclude(active_locks())
+        return queryset
+
+
+@admin.register(AccessAttempt)
+class SignInAttemptAdmin(ModelAdmin):
+    """Failed sign-ins by username and address (django-axes), and the locks they set, until the
+    cool-off forgets them. Platform superusers only: the rows belong to no tenant and name
+    addresses. Deleting a row lifts its lock."""
+
+    list_display = [
+        "username",
+        "ip_address",
+        "failures_since_start",
+        "lock",
+        "attempt_time",
+        "path_info",
+    ]
+    list_filter = [LockedOutFilter, "path_info"]
+    search_fields = ["username", "ip_address"]
+    ordering = ["-attempt_time"]
+    fields = [
+        "username",
+        "ip_address",
+        "lock",
+        "failures_since_start",
+        "attempt_time",
+        "path_info",
+        "user_agent",
+    ]
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+    @admin.display(description="lock")
+    def lock(self, obj: AccessAttempt) -> str:
+        until = attempt_lock_ends_at(obj)
+        if until is not None:
+            return f"Locked out until {until.astimezone(UTC):%H:%M} UTC"
+        left = settings.AXES_FAILURE_LIMIT - obj.failures_since_start
+        return f"{left} {'try' if left == 1 else 'tries'} left" if left > 0 else "Expired"

@@ -6,12 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from unfold.admin import ModelAdmin, TabularInline
@@ -139,6 +142,9 @@ class EmailPreferencesAdmin(TenantScopedAdminMixin, ModelAdmin):
         }
         return TemplateResponse(request, "emails/admin/preview.html", context)
 
+    # The preview page shows it in a frame: only our own pages may frame it (and X-Frame-Options
+    # says the same, in get_urls).
+    @method_decorator(csp_replace({"frame-ancestors": [SELF]}))
     def preview_html_view(self, request: AuthedRequest, user_id: int) -> HttpResponse:
         person = self._person(request, user_id)
         _brief, rendered = brief_preview(user=person, now=timezone.now())

@@ -141,6 +141,7 @@ UNSCOPED = {
     "agents.WalkerAgent": "the global, read-only catalogue",
     "authtoken.TokenProxy": "API tokens: platform superusers only",
     "auth.Group": "the roles, written by a migration; platform superusers only",
+    "axes.AccessAttempt": "failed sign-ins by username and address: platform superusers only",
     "django_celery_beat.ClockedSchedule": "platform superusers only",
     "django_celery_beat.CrontabSchedule": "platform superusers only",
     "django_celery_beat.IntervalSchedule": "platform superusers only",

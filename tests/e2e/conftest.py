@@ -38,13 +38,40 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+# Each page reports what its Content-Security-Policy refused, in every frame, on the console
+# (where Chromium also writes its own "Refused to ... Content Security Policy" line).
+CSP_WATCH = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  const what = event.blockedURI || "inline";
+  console.error(`CSP violation: ${event.violatedDirective} refused ${what}`);
+});
+"""
+
+
+def csp_violations(context: object) -> list[str]:
+    """What the Content-Security-Policy refused in this browser context's pages, as it happens."""
+    refused: list[str] = []
+    context.add_init_script(CSP_WATCH)  # type: ignore[attr-defined]
+
+    def on_console(message: object) -> None:
+        text: str = message.text  # type: ignore[attr-defined]
+        if text.startswith("CSP violation") or "Content Security Policy" in text:
+            refused.append(text)
+
+    context.on("console", on_console)  # type: ignore[attr-defined]
+    return refused
+
+
 @pytest.fixture
 def page(browser: object) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
+    refused = csp_violations(context)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
     context.close()
+    # Every page the suite drives works under the policy: nothing it needs is refused.
+    assert not refused, refused
 
 
 def screenshot(page: object, name: str) -> None:

@@ -11,6 +11,7 @@ from auditlog.models import LogEntry
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.db.models import Count, Max, Min
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import roles
@@ -111,16 +112,19 @@ def test_users_have_realistic_emails_and_time_zones(seeded: None) -> None:
 
 @pytest.mark.parametrize("username", EVERYONE)
 def test_every_demo_user_logs_in_with_the_default_password(seeded: None, username: str) -> None:
-    assert authenticate(username=username, password=DEFAULT_PASSWORD) is not None
-    assert authenticate(username=username, password="not-the-demo-password") is None
+    assert authenticate(HttpRequest(), username=username, password=DEFAULT_PASSWORD) is not None
+    assert authenticate(HttpRequest(), username=username, password="not-the-demo-password") is None
 
 
 def test_demo_password_comes_from_settings(settings: Any) -> None:
     settings.DEMO_PASSWORD = "another-demo-secret"
     call_command("seed_demo", verbosity=0)
     for username in EVERYONE:
-        assert authenticate(username=username, password="another-demo-secret") is not None
-        assert authenticate(username=username, password=DEFAULT_PASSWORD) is None
+        assert (
+            authenticate(HttpRequest(), username=username, password="another-demo-secret")
+            is not None
+        )
+        assert authenticate(HttpRequest(), username=username, password=DEFAULT_PASSWORD) is None
 
 
 def test_each_end_user_has_three_weeks_of_conversations_on_every_channel(seeded: None) -> None:
@@ -244,7 +248,7 @@ def test_rerun_puts_back_what_the_demo_relies_on(seeded: None) -> None:
     admin.refresh_from_db()
     assert admin.roles == [roles.SUPER_ADMIN]
     assert not admin.is_superuser
-    assert authenticate(username="admin", password=DEFAULT_PASSWORD) is not None
+    assert authenticate(HttpRequest(), username="admin", password=DEFAULT_PASSWORD) is not None
     phone = phone_number_lookup("+14155550101")
     assert phone is not None
     assert (phone.user.username, phone.primary, phone.verified) == ("maya", True, True)

@@ -16,6 +16,7 @@ from django.contrib.admin.models import LogEntry as AdminLogEntry
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.db import connection
+from django.http import HttpRequest
 from django.test import Client, override_settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -251,7 +252,7 @@ def test_after_erasure_the_account_signs_in_no_way(zephyrine: User) -> None:
             "/api/v1/auth/token/", {"username": username, "password": PASSWORD}, format="json"
         )
         assert answer.status_code == 400
-        assert not Client().login(username=username, password=PASSWORD)
+        assert not Client().login(request=HttpRequest(), username=username, password=PASSWORD)
 
 
 def test_erasure_through_a_session_signs_that_session_out(zephyrine: User) -> None:
