@@ -10,7 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.permissions import HasTenant
 from accounts.types import AuthedAPIRequest
+from engarde.errors import ErrorSerializer
 from hitl.explain import approval_explain
 from hitl.models import Approval, Priority, RiskLevel
 from hitl.selectors import approval_queue, hitl_analytics, queue_summary
@@ -61,9 +62,14 @@ class MaskedTextField(serializers.CharField):
 
 class ApprovalSerializer(serializers.ModelSerializer):
     title = MaskedTextField(help_text="Personal data in it is masked.")
-    requested_by = serializers.CharField(source="requested_by.username", default=None)
-    assigned_to = serializers.CharField(source="assigned_to.username", default=None)
-    workflow = serializers.CharField(source="workflow.name", default=None)
+    # Null when nobody asked (the agent did), nobody holds it yet, or no workflow applied.
+    requested_by = serializers.CharField(
+        source="requested_by.username", read_only=True, allow_null=True
+    )
+    assigned_to = serializers.CharField(
+        source="assigned_to.username", read_only=True, allow_null=True
+    )
+    workflow = serializers.CharField(source="workflow.name", read_only=True, allow_null=True)
     sla_seconds_left = serializers.SerializerMethodField()
 
     class Meta:
@@ -150,7 +156,7 @@ class QueueView(APIView):
                 return caller
             user = (
                 User.objects.filter(pk=value, tenant_id=caller.tenant_id).first()
-                if value.isdigit()
+                if value.isdecimal()
                 else None
             )
             if user is None:
@@ -208,6 +214,15 @@ class ApprovalDetailView(APIView):
         )
 
 
+# A decision on an approval that is already closed, or that the caller already approved at its
+# current level (hitl.services.decisions.DecisionRefused).
+DECISION_ERRORS = {
+    409: OpenApiResponse(
+        ErrorSerializer, description="Already decided, or already approved by you at this level."
+    ),
+}
+
+
 class DecisionView(APIView):
     permission_classes = [IsAuthenticated, HasTenant, CanViewApprovals]
     input_serializer: type[serializers.Serializer]
@@ -246,7 +261,7 @@ class ApproveView(DecisionView):
 
     @extend_schema(
         request=ApproveInputSerializer,
-        responses=DecisionOutputSerializer,
+        responses={200: DecisionOutputSerializer, **DECISION_ERRORS},
         summary="Approve (at the current level)",
     )
     def post(self, request: AuthedAPIRequest, approval_id: int) -> Response:
@@ -271,7 +286,7 @@ class RejectView(DecisionView):
 
     @extend_schema(
         request=RejectInputSerializer,
-        responses=DecisionOutputSerializer,
+        responses={200: DecisionOutputSerializer, **DECISION_ERRORS},
         summary="Reject, with the reason the requester gets",
     )
     def post(self, request: AuthedAPIRequest, approval_id: int) -> Response:
@@ -294,7 +309,7 @@ class EscalateView(DecisionView):
 
     @extend_schema(
         request=EscalateInputSerializer,
-        responses=DecisionOutputSerializer,
+        responses={200: DecisionOutputSerializer, **DECISION_ERRORS},
         summary="Escalate to a person or the next level",
     )
     def post(self, request: AuthedAPIRequest, approval_id: int) -> Response:
@@ -319,7 +334,7 @@ class RequestChangesView(DecisionView):
 
     @extend_schema(
         request=RequestChangesInputSerializer,
-        responses=DecisionOutputSerializer,
+        responses={200: DecisionOutputSerializer, **DECISION_ERRORS},
         summary="Send the request back with feedback",
     )
     def post(self, request: AuthedAPIRequest, approval_id: int) -> Response:
@@ -343,7 +358,7 @@ class AnalyticsView(APIView):
     )
     def get(self, request: AuthedAPIRequest) -> Response:
         raw = request.query_params.get("days", "30")
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_ANALYTICS_DAYS:
+        if not raw.isdecimal() or not 1 <= int(raw) <= MAX_ANALYTICS_DAYS:
             raise ValidationError({"days": [f"A whole number from 1 to {MAX_ANALYTICS_DAYS}."]})
         since = timezone.now() - timedelta(days=int(raw))
         return Response(hitl_analytics(tenant=request.user.tenant, since=since))

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import StreamingHttpResponse
+from drf_spectacular.plumbing import build_array_type, build_object_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -348,7 +349,7 @@ class ExportView(APIView):
                 description="One line per rolled-up day, channel and agent, with its cost.",
             ),
             (200, "application/json"): OpenApiResponse(
-                OpenApiTypes.OBJECT,
+                build_array_type(build_object_type()),
                 description="A list of the same rows, each with its response-time histogram.",
             ),
             400: ErrorSerializer,

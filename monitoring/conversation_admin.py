@@ -302,7 +302,7 @@ class ConversationAdmin(AccessLoggedAdminMixin, TenantScopedAdminMixin, ModelAdm
         people = list(named.values_list("pk", flat=True)[:SEARCH_PEOPLE_MAX])
         if people:
             found |= Q(user_id__in=people)
-        if term.isdigit():
+        if term.isdecimal():
             found |= Q(pk=int(term))
         return queryset.filter(found), False
 

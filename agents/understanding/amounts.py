@@ -120,7 +120,7 @@ TOP_N = re.compile(rf"\b(?:top|best|worst|bottom|first|last)\s+(?P<n>{_COUNT_WOR
 
 
 def count_of(word: str) -> int:
-    if word.isdigit():
+    if word.isdecimal():
         return int(word)
     if word == "a couple of":
         return 2

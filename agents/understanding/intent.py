@@ -265,7 +265,7 @@ def _counted(rest: list[str]) -> bool:
         return False
     opening = rest[0]
     if not (
-        opening.isdigit()
+        opening.isdecimal()
         or opening in NUMBER_WORDS
         or opening in ("a", "an", "some", "few", "more", "new", "fresh", "another")
     ):
@@ -315,7 +315,7 @@ def read_choice(text: str) -> int | None:
     word = picked[0]
     if word in ORDINALS:
         return ORDINALS[word]
-    if word.isdigit() and 0 < int(word) <= 20:
+    if word.isdecimal() and 0 < int(word) <= 20:
         return int(word)
     if word in NUMBER_WORDS and NUMBER_WORDS[word] <= 10 and word not in ("couple", "dozen"):
         return NUMBER_WORDS[word]

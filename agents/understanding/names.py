@@ -81,7 +81,7 @@ def name_words(name: str) -> tuple[str, ...]:
     """The words of a name that can be matched: "Spark Ads - Creator Reviews" is spark,
     creator, reviews. A name made only of such words keeps them all. Cached: every message
     reads the tenant's same names."""
-    every = [word for word in words(name) if not word.isdigit()]
+    every = [word for word in words(name) if not word.isdecimal()]
     kept = [word for word in every if word not in NEVER_NAMES or word in JUDGING]
     return tuple(kept or every)
 
@@ -140,7 +140,7 @@ NEVER_EVIDENCE = FILLERS | FUNCTION | QUESTION_WORDS | VERB_FORMS
 def is_evidence(word: str, kind_words: set[str]) -> bool:
     """Judging words ("running", "live") count when some name of the kind has them, and so do
     the nouns of a name made only of such words ("newsletter" of "Newsletter only")."""
-    if word.isdigit():
+    if word.isdecimal():
         return True
     if word in kind_words and word not in NEVER_EVIDENCE:
         return True

@@ -205,7 +205,7 @@ def read(
         confirm=action.affirmed and intent == Intent.COMMAND,
     )
     lowered = text.lowered.strip()
-    numbers = [word for word in said if word.isdigit()]
+    numbers = [word for word in said if word.isdecimal()]
     return Reading(
         request=request,
         number=int(numbers[0]) if numbers and len(numbers[0]) <= 3 else None,

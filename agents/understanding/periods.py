@@ -105,7 +105,7 @@ def _months_back(today: date, count: int) -> date:
 
 
 def _number(word: str) -> int:
-    if word.isdigit():
+    if word.isdecimal():
         return int(word)
     if word in ("a", "a couple of"):
         return 1 if word == "a" else 2

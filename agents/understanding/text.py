@@ -27,7 +27,7 @@ class Token:
 
     @property
     def is_number(self) -> bool:
-        return self.word.isdigit()
+        return self.word.isdecimal()
 
 
 def lower(text: str) -> str:

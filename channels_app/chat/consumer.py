@@ -17,6 +17,7 @@ import json
 import logging
 import time
 from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -99,6 +100,56 @@ class FrameError(Exception):
         self.frame = frame
 
 
+def max_frame_chars() -> int:
+    return int(settings.CHAT_MAX_MESSAGE_CHARS) * 6 + FRAME_OVERHEAD
+
+
+@dataclass(frozen=True)
+class Frame:
+    event: str
+    data: dict[str, Any]  # the event's serializer's validated data
+    client_id: str | None  # the client's id for the message, echoed in an error about it
+
+
+def frame_parse(text_data: str | None) -> Frame:
+    """One frame from a client (`text_data` None for a binary one), validated; or FrameError
+    with the error frame to answer."""
+    if text_data is None:
+        raise FrameError(p.error_frame("invalid", "Frames are JSON text, not binary."))
+    if len(text_data) > max_frame_chars():
+        raise FrameError(p.error_frame("too_large", "This frame is too large."))
+    try:
+        content = json.loads(text_data)
+    except ValueError:
+        raise FrameError(p.error_frame("bad_json", "This frame is not JSON.")) from None
+    except RecursionError:  # json descends once per level: a small frame of `[` gets here
+        raise FrameError(p.error_frame("bad_json", "This frame is nested too deeply.")) from None
+    if not isinstance(content, dict):
+        raise FrameError(p.error_frame("invalid", "A frame is a JSON object."))
+    event = content.get("event")
+    serializer_class = FRAMES.get(event) if isinstance(event, str) else None
+    if not isinstance(event, str) or serializer_class is None:
+        raise FrameError(
+            p.error_frame(
+                "unknown_event",
+                f"Unknown event {event!r}; expected one of {', '.join(p.CLIENT_EVENTS)}.",
+            )
+        )
+    client_id = _text(content.get("client_id"))
+    serializer = serializer_class(data=content)
+    if not serializer.is_valid():
+        raise FrameError(
+            p.error_frame(
+                "invalid",
+                "Some fields are invalid.",
+                fields=serializer.errors,
+                request=event,
+                client_id=client_id,
+            )
+        )
+    return Frame(event=event, data=dict(serializer.validated_data), client_id=client_id)
+
+
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     user: User
     group: str
@@ -147,49 +198,22 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(p.error_frame("server_error", "Something went wrong on our side."))
 
     async def _receive(self, text_data: str | None, bytes_data: bytes | None) -> None:
-        if text_data is None:
-            raise FrameError(p.error_frame("invalid", "Frames are JSON text, not binary."))
-        if len(text_data) > settings.CHAT_MAX_MESSAGE_CHARS * 6 + FRAME_OVERHEAD:
-            raise FrameError(p.error_frame("too_large", "This frame is too large."))
-        self._throttle()
+        # Frames refused unread (binary, too large) do not count against the socket's burst.
+        if text_data is not None and len(text_data) <= max_frame_chars():
+            self._throttle()
+        frame = frame_parse(text_data)
+        handler = getattr(self, "on_" + frame.event)
         try:
-            content = json.loads(text_data)
-        except ValueError:
-            raise FrameError(p.error_frame("bad_json", "This frame is not JSON.")) from None
-        if not isinstance(content, dict):
-            raise FrameError(p.error_frame("invalid", "A frame is a JSON object."))
-        event = content.get("event")
-        serializer_class = FRAMES.get(event) if isinstance(event, str) else None
-        if not isinstance(event, str) or serializer_class is None:
-            raise FrameError(
-                p.error_frame(
-                    "unknown_event",
-                    f"Unknown event {event!r}; expected one of {', '.join(p.CLIENT_EVENTS)}.",
-                )
-            )
-        serializer = serializer_class(data=content)
-        if not serializer.is_valid():
-            raise FrameError(
-                p.error_frame(
-                    "invalid",
-                    "Some fields are invalid.",
-                    fields=serializer.errors,
-                    request=event,
-                    client_id=_text(content.get("client_id")),
-                )
-            )
-        handler = getattr(self, "on_" + event)
-        try:
-            await handler(serializer.validated_data)
+            await handler(frame.data)
         except services.ChatError as error:
             raise FrameError(
                 p.error_frame(
                     error.code,
                     error.detail,
                     fields={error.field: [error.detail]} if error.field else None,
-                    request=event,
-                    client_id=_text(content.get("client_id")),
-                    conversation_id=serializer.validated_data.get("conversation_id"),
+                    request=frame.event,
+                    client_id=frame.client_id,
+                    conversation_id=frame.data.get("conversation_id"),
                     retry_after=getattr(error, "retry_after", None),
                 )
             ) from None

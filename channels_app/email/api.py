@@ -19,7 +19,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -42,6 +42,7 @@ from channels_app.email.sending import brief_send_now, custom_email_send
 from channels_app.email.services import preferences_default, preferences_update, unsubscribe
 from channels_app.email.tokens import UNSUBSCRIBE, BadToken, token_user_id
 from engarde.errors import ErrorSerializer, ServiceDisabled
+from engarde.parsers import JSONParser
 from privacy.fields import email_index
 from privacy.masking import mask_email
 from privacy.models import ConsentRecord
@@ -402,7 +403,7 @@ class SendView(APIView):
         people = User.objects.for_tenant(request.user.tenant).filter(
             is_active=True, is_deleted=False
         )
-        if to.isdigit():
+        if to.isdecimal():
             found = people.filter(pk=int(to)).first()
         else:
             try:
@@ -514,7 +515,7 @@ class EngagementView(APIView):
         if not request.user.has_perm("channels_app.view_emailsend"):
             raise PermissionDenied("Your role may not see email statistics.")
         raw = request.query_params.get("days", "14")
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_ENGAGEMENT_DAYS:
+        if not raw.isdecimal() or not 1 <= int(raw) <= MAX_ENGAGEMENT_DAYS:
             raise ValidationError({"days": [f"A whole number from 1 to {MAX_ENGAGEMENT_DAYS}."]})
         end = timezone.now().date()
         start = end - timedelta(days=int(raw) - 1)

@@ -177,7 +177,7 @@ _HARD_REJECTS = frozenset({RejectReason.BOUNCED, RejectReason.INVALID})
 
 def _send_of(event: AnymailTrackingEvent) -> EmailSend | None:
     send_id = (event.metadata or {}).get("send_id")
-    if isinstance(send_id, str) and send_id.isdigit():
+    if isinstance(send_id, str) and send_id.isdecimal():
         found = EmailSend.objects.select_related("tenant").filter(pk=int(send_id)).first()
         if found is not None:
             return found

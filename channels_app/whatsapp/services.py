@@ -446,7 +446,7 @@ def delivery_status_update(
 
 def recipient_find(*, tenant: Tenant, to: str) -> User | None:
     """A user of the tenant named by id (digits) or WhatsApp number (anything else)."""
-    if to.isdigit():
+    if to.isdecimal():
         return (
             User.objects.for_tenant(tenant)
             .filter(pk=int(to), is_active=True, is_deleted=False)

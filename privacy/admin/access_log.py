@@ -44,7 +44,7 @@ class StaffFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()
-        return queryset.filter(admin_user_id=value) if value and value.isdigit() else queryset
+        return queryset.filter(admin_user_id=value) if value and value.isdecimal() else queryset
 
 
 @admin.register(AdminAccessLog)

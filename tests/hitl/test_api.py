@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core import mail
 from django.core.files.storage import default_storage
+from drf_spectacular.generators import SchemaGenerator
+from jsonschema import Draft202012Validator
 
 from agents.models import Campaign, ContentItem
 from channels_app.models import Message
@@ -358,3 +361,38 @@ def test_an_approved_export_writes_the_file_and_in_app_only_workflows_send_no_em
     # The content review notifies in the console only.
     assert held.workflow.notification_channels == ["in_app"] and mail.outbox == []
     assert {n.recipient.username for n in held.notifications.all()} == {"support", "owner"}
+
+
+def openapi_validator(schema: dict[str, Any], component: str) -> Draft202012Validator:
+    """A JSON Schema validator for one component of an OpenAPI 3.0 schema (its `nullable`
+    becomes a null alternative, as JSON Schema spells it)."""
+
+    def converted(node: Any) -> Any:
+        if isinstance(node, list):
+            return [converted(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        node = {key: converted(value) for key, value in node.items()}
+        return {"anyOf": [node, {"type": "null"}]} if node.pop("nullable", False) else node
+
+    return Draft202012Validator(
+        {"$ref": f"#/components/schemas/{component}", "components": converted(schema["components"])}
+    )
+
+
+def test_an_approval_nobody_requested_assigned_or_routed_matches_the_schema(team: Team) -> None:
+    approval = team.budget_increase()
+    Approval.objects.filter(pk=approval.pk).update(
+        requested_by=None, assigned_to=None, workflow=None
+    )
+    body = team.client("owner").get(f"{BASE}/{approval.pk}").json()
+
+    assert (body["requested_by"], body["assigned_to"], body["workflow"]) == (None, None, None)
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    approval_schema = schema["components"]["schemas"]["Approval"]["properties"]
+    for field in ("requested_by", "assigned_to", "workflow"):
+        assert approval_schema[field]["nullable"] is True, field
+    errors = [
+        error.message for error in openapi_validator(schema, "ApprovalDetail").iter_errors(body)
+    ]
+    assert not errors

@@ -122,17 +122,27 @@ async def test_switched_off_chat_refuses_connections(maya: User) -> None:
     assert not ok and code == 4503
 
 
-@pytest.mark.parametrize("chat_on", [True, False], ids=["anonymous", "switched-off"])
+@pytest.mark.parametrize(
+    ("who", "chat_on"),
+    [("anonymous", True), ("no-tenant", True), ("anonymous", False)],
+    ids=["anonymous", "no-tenant", "switched-off"],
+)
 async def test_a_refused_connection_closes_without_an_error(
-    transactional_db: None, caplog: pytest.LogCaptureFixture, chat_on: bool
+    transactional_db: None, caplog: pytest.LogCaptureFixture, who: str, chat_on: bool
 ) -> None:
+    cookie = None
+    if who == "no-tenant":
+        operator = await database_sync_to_async(UserFactory)(
+            tenant=None, username="root", is_superuser=True, is_staff=True
+        )
+        cookie = await database_sync_to_async(session_cookie)(operator)
     # The server tells the consumer the socket is gone after it refused it; nothing was set up.
     with override_settings(ENABLE_CHAT=chat_on), caplog.at_level(logging.WARNING):
-        socket = communicator()
+        socket = communicator(cookie=cookie)
         ok, code = await socket.connect()
         assert not ok and code == (4401 if chat_on else 4503)
         await socket.disconnect()
-    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
 
 
 # The protocol, end to end
