@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PORT ?= 8000
 
-.PHONY: run test lint format clean
+.PHONY: run test bench lint format clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ run: $(VENV)/.runtime
 
 test: $(VENV)/.dev
 	bash scripts/test.sh
+
+# Every benchmark on PostgreSQL and Redis started as for `make test` (BENCH_QUICK=1: small sizes).
+bench: $(VENV)/.dev
+	bash scripts/bench.sh
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

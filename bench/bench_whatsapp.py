@@ -1,14 +1,18 @@
 """WhatsApp webhook throughput against a bare DRF view, and a turn's end-to-end latency.
 
     .venv/bin/python bench/bench_whatsapp.py [--seconds 5] [--rate 2] [--turns 40]
+        [--servers 1] [--workers 1]
 
-Starts, on loopback: a fake Twilio, a daphne server and a Celery worker (SQLite and the
-filesystem broker of `make run`, in a throwaway directory, or DATABASE_URL/REDIS_URL when set).
+Starts, on loopback: a fake Twilio, --servers daphne processes (each on its own port, sharing
+the one PUBLIC_BASE_URL Twilio signs, as behind a load balancer) and --workers Celery workers
+(SQLite and the filesystem broker of `make run`, in a throwaway directory, or
+DATABASE_URL/REDIS_URL when set: `make bench` runs two of each on PostgreSQL and Redis).
 1. Throughput: 4 client threads post for --seconds each, first to a bare DRF view that parses the
    same form, then to the signed webhook (a fresh MessageSid each time, for a mapped number: the
    message is stored and its turn enqueued). Printed as requests/s and as a ratio.
 2. Latency: --turns questions at --rate per second, each timed from the webhook's POST to the
    reply reaching the fake Twilio. Printed as p50 and p95.
+Requests go to the servers in turn (round-robin), the baseline's as the webhook's.
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ import argparse
 import math
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,7 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.local import free_port, wait_http  # noqa: E402 (run as a script: the root first)
+from bench.local import free_port, stack_describe, stack_start, stack_stop  # noqa: E402
 
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "bench-auth-token-0123456789"
@@ -40,13 +43,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rate", type=float, default=2.0)
     parser.add_argument("--turns", type=int, default=40)
+    parser.add_argument("--servers", type=int, default=1, help="daphne processes")
+    parser.add_argument("--workers", type=int, default=1, help="Celery workers")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="engarde-bench-"))
     for folder in ("broker/out", "broker/processed", "broker/control", "cache"):
         (workdir / folder).mkdir(parents=True)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    ports = [free_port() for _ in range(args.servers)]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    base = bases[0]  # the public URL, which Twilio signs
 
     from tests.channels_app.fake_twilio import FakeTwilio
 
@@ -75,20 +81,9 @@ def main() -> None:
 
     logs = workdir / "logs"
     logs.mkdir()
-    servers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-             "engarde.asgi:application"],
-            cwd=ROOT, env=env, stdout=(logs / "web.log").open("w"), stderr=subprocess.STDOUT,
-        ),
-        subprocess.Popen(
-            [sys.executable, "-m", "celery", "--app", "engarde", "worker", "--pool", "threads",
-             "--concurrency", "4", "--loglevel", "WARNING"],
-            cwd=ROOT, env=env, stdout=(logs / "worker.log").open("w"), stderr=subprocess.STDOUT,
-        ),
-    ]  # fmt: skip
     validator = RequestValidator(AUTH_TOKEN)
     counter = iter(range(10**9))
+    rotation = iter(range(10**9))
     lock = threading.Lock()
 
     def signed(body: str) -> tuple[bytes, dict[str, str]]:
@@ -110,7 +105,9 @@ def main() -> None:
         return urllib.parse.urlencode(params).encode(), headers
 
     def post(path: str, data: bytes, headers: dict[str, str]) -> int:
-        request = urllib.request.Request(base + path, data=data, headers=headers, method="POST")
+        with lock:
+            server = bases[next(rotation) % len(bases)]
+        request = urllib.request.Request(server + path, data=data, headers=headers, method="POST")
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status
 
@@ -133,8 +130,13 @@ def main() -> None:
             thread.join()
         return done[0] / (time.monotonic() - started)
 
+    servers = []
     try:
-        wait_http(base + "/healthz")
+        servers = stack_start(
+            application="engarde.asgi:application", env=env, logs=logs, ports=ports,
+            workers=args.workers,
+        )  # fmt: skip
+        print(stack_describe(args.servers, args.workers))
         form = urllib.parse.urlencode({"Body": "hi", "From": "x", "MessageSid": "y"}).encode()
         bare_headers = {"Content-Type": "application/x-www-form-urlencoded"}
         throughput("/bench/bare", lambda: (form, bare_headers))  # warm up
@@ -182,10 +184,7 @@ def main() -> None:
                 f"p50 {statistics.median(latencies):.0f} ms, p95 {p95:.0f} ms"
             )
     finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            server.wait(timeout=30)
+        stack_stop(servers)
         twilio.stop()
 
 
