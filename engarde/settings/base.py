@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from engarde.settings.keys import derive_key, split_keys
@@ -34,6 +36,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -55,6 +59,8 @@ MIDDLEWARE = [
     "engarde.errors.json_errors_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise: a policy means nothing on a static file.
+    "engarde.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -62,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its answer (accounts/lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "engarde.urls"
@@ -158,6 +166,8 @@ CELERY_TIMEZONE = "UTC"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username and address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -171,6 +181,24 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"
+
+# Sign-in lockout (django-axes) on every login form (admin, chat) and the API's token endpoint:
+# AXES_FAILURE_LIMIT wrong passwords for one username from one address lock that pair, and only
+# that pair, for AXES_COOLOFF_MINUTES. Never the address alone (colleagues behind one NAT keep
+# signing in) nor the username alone (anyone could lock anyone out). The cool-off runs from the
+# failure that locked: tries while locked are refused without extending it, so the time the
+# answer gives stays true. A success resets the pair's count. The address is the one the API's
+# rate limits count (THROTTLE_NUM_PROXIES). The admin lists the current attempts and locks
+# (accounts/admin.py); they expire with the cool-off, and no row is kept per successful sign-in.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -214,7 +242,13 @@ REST_FRAMEWORK = {
         "engarde.throttles.UserRateThrottle",
         "engarde.throttles.TenantRateThrottle",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's three, with a JSON parser that answers deep nesting with a 400 (engarde/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "engarde.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "engarde.schema.AutoSchema",
     "EXCEPTION_HANDLER": "engarde.errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -264,6 +298,8 @@ SPECTACULAR_SETTINGS = {
     # The docs page's scripts and styles come from our own static files (drf-spectacular-sidecar),
     # never from a CDN: the docs work offline and load nothing from a third party.
     "SWAGGER_UI_DIST": "SIDECAR",
+    # No badge from Swagger's online validator, which would send it our schema's URL.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
@@ -285,9 +321,10 @@ TWILIO_RETRY_BACKOFF_SECONDS = env.float("TWILIO_RETRY_BACKOFF_SECONDS", default
 # An approved template (Content API) for messages outside WhatsApp's 24-hour window.
 TWILIO_TEMPLATE_CONTENT_SID = env.str("TWILIO_TEMPLATE_CONTENT_SID", default="")
 
-# The turn engine. A claim older than the lease belongs to a dead worker; a message no turn
+# The turn engine. A live worker renews its claim on a turn or a send every third of the lease;
+# a claim not renewed for the lease belongs to a dead worker and is taken over. A message no turn
 # finished after TURN_SWEEP_AFTER_SECONDS is enqueued again by the periodic sweep.
-TURN_LEASE_SECONDS = env.int("TURN_LEASE_SECONDS", default=300)
+TURN_LEASE_SECONDS = env.int("TURN_LEASE_SECONDS", default=30)
 TURN_SWEEP_AFTER_SECONDS = env.int("TURN_SWEEP_AFTER_SECONDS", default=120)
 TURN_SWEEP_BATCH = env.int("TURN_SWEEP_BATCH", default=500)
 # Satisfaction (channels_app/csat.py): ask for a rating after this long without a word from the
@@ -386,12 +423,40 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Failures and lockouts are warnings; below them, a line per successful sign-in.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Content-Security-Policy (django-csp) on every response: nothing from another host, no plugins,
+# no framing (the email preview's own frame excepted, channels_app/email/admin.py). Scripts come
+# from our static files, or inline with the request's nonce (`request.csp_nonce`); the admin
+# also gets 'unsafe-eval', which Alpine.js (the admin theme's directives) needs, and only the
+# admin (engarde/csp.py). Styles allow 'unsafe-inline': the admin theme, Chart.js, htmx and
+# Swagger UI write style attributes and <style> elements, and emails are styled inline; a style
+# runs no code. connect-src 'self' covers the same host's ws:// and wss:// (CSP level 3), for
+# the chat and console sockets. data: images are the admin's and Swagger UI's CSS icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 
 def derived_keys(secret_key: str) -> tuple[list[str], str]:

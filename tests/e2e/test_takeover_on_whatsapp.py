@@ -20,7 +20,8 @@ from hitl.models import Approval
 from tests.channels_app.chat.servers import Daphne
 from tests.channels_app.fake_twilio import FakeTwilio
 from tests.e2e.conftest import ARTIFACTS, screenshot
-from tests.factories import PASSWORD, StaffFactory
+from tests.e2e.test_admin_console import log_in
+from tests.factories import StaffFactory
 from tests.integration.fixtures import PUBLIC, WEBHOOK, inbound, sign, twilio_settings
 from tests.integration.worker import wait_for, worker_env
 
@@ -67,11 +68,7 @@ def test_a_human_takes_over_replies_and_hands_back_on_whatsapp(
     conversation = Conversation.objects.get(user=maya)
     StaffFactory(tenant=maya.tenant, username="alex", first_name="Alex", roles=[SUPPORT_ADMIN])
 
-    page.goto(f"{console_site}/admin/login/")
-    page.fill("input[name=username]", "alex")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{console_site}/admin/")
+    log_in(page, console_site, "alex")
     page.goto(f"{console_site}/admin/channels_app/conversation/{conversation.pk}/change/")
     expect(page.locator("#takeover-control")).to_contain_text("The agent answers")
     page.click("#takeover-button")
