@@ -310,8 +310,10 @@ def test_preferences_are_read_into_their_domain_or_refused_by_field(data: Any) -
 
 # Reading a person's message: the router and the request understanding (agents/)
 
-# A generous bound: each takes about a millisecond; this only catches a blow-up.
-SECONDS_PER_MESSAGE = 0.5
+# A generous bound on this process's CPU time (not the wall clock, which a busy machine or a
+# garbage collection stretches): each takes about a millisecond; this only catches a blow-up,
+# such as a pattern that backtracks over a 4,000-character message.
+SECONDS_PER_MESSAGE = 2.0
 NAMES = Names(
     campaigns=(
         Named(
@@ -341,13 +343,13 @@ MESSAGES = st.text(max_size=400) | st.lists(st.sampled_from(WORDS.split(" ")), m
 @example("$" * 4_000, None)
 def test_any_message_routes_to_an_agent_quickly(message: str, current: str | None) -> None:
     get_classifier()  # trained once per process, on first use: not part of a message's time
-    started = time.perf_counter()
+    started = time.process_time()
     try:
         decision = route(message, RouteContext(current_agent=current))
     except ValueError:
         assert not message.strip()  # the one documented refusal: nothing to route
         return
-    assert time.perf_counter() - started < SECONDS_PER_MESSAGE
+    assert time.process_time() - started < SECONDS_PER_MESSAGE
     assert isinstance(decision, RouteDecision)
     assert decision.agent_type in AGENTS
     assert 0.0 <= decision.confidence <= 1.0
@@ -363,11 +365,11 @@ def test_any_message_is_understood_quickly(
 ) -> None:
     previous: Request | None = None
     for text in (first, follow_up):
-        started = time.perf_counter()
+        started = time.process_time()
         request = understand(
             text, names=NAMES, today=date(2026, 6, 15), previous=previous, agent_type=agent_type
         )
-        assert time.perf_counter() - started < SECONDS_PER_MESSAGE
+        assert time.process_time() - started < SECONDS_PER_MESSAGE
         assert isinstance(request, Request)
         assert request.intent in Intent
         json.dumps(request.as_dict())  # what a Langflow flow gets as context
