@@ -8,6 +8,7 @@ import asyncio
 import logging
 from collections import deque
 from typing import Any
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -24,6 +25,14 @@ CLOSE_FORBIDDEN = 4403
 
 def _may_watch(user: User) -> bool:
     return bool(user.tenant_id and user.has_perm("accounts.view_all_conversations"))
+
+
+def _after(query_string: bytes) -> int | None:
+    """`?after=<message id>`: the last message the page has; anything else is ignored."""
+    values = parse_qs(query_string.decode("latin-1")).get("after", [])
+    if len(values) == 1 and values[0].isdecimal() and len(values[0]) <= 18:
+        return int(values[0])
+    return None
 
 
 class ConsoleConsumer(AsyncJsonWebsocketConsumer):
@@ -43,6 +52,11 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         self.pushed: deque[int] = deque(maxlen=500)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        after = _after(self.scope.get("query_string", b""))
+        if after is not None:
+            # A page reconnecting after a drop says what it last saw: what it missed comes now.
+            for frame in await database_sync_to_async(messages_since)(tenant_id, after):
+                await self.console_update({"frame": frame})
         if settings.CHAT_POLL_SECONDS > 0:
             cursor = await database_sync_to_async(latest_message_id)(tenant_id)
             self.poller = asyncio.create_task(self._poll(tenant_id, cursor))

@@ -92,9 +92,17 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   }
 
+  // The newest message this thread shows: a reconnecting socket asks for what came after it,
+  // so nothing published while it was down is lost.
+  function newest() {
+    const ids = Array.from(thread.querySelectorAll(".thread-message[data-id]"), (item) => Number(item.dataset.id));
+    return ids.length ? Math.max(...ids) : 0;
+  }
+
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}/ws/console/`);
+    const resume = thread ? `?after=${newest()}` : "";
+    const socket = new WebSocket(`${scheme}://${location.host}/ws/console/${resume}`);
     socket.addEventListener("open", () => {
       retry = 1000;
       document.body.dataset.live = "on";

@@ -73,6 +73,8 @@ def test_a_human_takes_over_replies_and_hands_back_on_whatsapp(
     expect(page.locator("#takeover-control")).to_contain_text("The agent answers")
     page.click("#takeover-button")
     expect(page.locator("#takeover-control")).to_contain_text("Alex has this conversation.")
+    # The page after the redirect has its live socket open before Maya writes again.
+    expect(page.locator("body[data-live=on]")).to_be_attached()
     assert wait_for(lambda: "Alex from the team has joined the conversation." in to_maya(twilio))
     runs, approvals, sent = AgentRun.objects.count(), Approval.objects.count(), len(to_maya(twilio))
 

@@ -157,3 +157,33 @@ async def test_without_a_shared_layer_the_console_finds_new_messages_by_looking(
         assert pushed["message"]["text"] == "And a second one"
         assert await watching.receive_nothing(timeout=0.8)
         await watching.disconnect()
+
+
+async def test_a_reconnecting_page_gets_what_it_missed() -> None:
+    """The thread reconnects with the newest message it shows: what came after it (while the
+    socket was down, or before it first opened) arrives at once, the tenant's only."""
+    people = await database_sync_to_async(world)()
+    conversation: Conversation = people["conversation"]
+
+    def store(conversation: Conversation, body: str) -> int:
+        return message_store(conversation=conversation, sender_kind="user", body=body).pk
+
+    seen = await database_sync_to_async(store)(conversation, "Seen before the drop")
+    missed = await database_sync_to_async(store)(conversation, "Sent while the socket was down")
+    elsewhere = await database_sync_to_async(ConversationFactory)(tenant=people["outsider"].tenant)
+    await database_sync_to_async(store)(elsewhere, "Globex only")
+    cookie = await database_sync_to_async(session_cookie)(people["support"])
+    socket = WebsocketCommunicator(
+        application, f"/ws/console/?after={seen}", headers=[ORIGIN, (b"cookie", cookie)]
+    )
+    assert (await socket.connect())[0]
+    frame = await socket.receive_json_from(timeout=5)
+    assert frame["message"]["id"] == missed and frame["conversation_id"] == conversation.pk
+    assert await socket.receive_nothing(timeout=0.5)
+    await socket.disconnect()
+    junk = WebsocketCommunicator(
+        application, "/ws/console/?after=x1", headers=[ORIGIN, (b"cookie", cookie)]
+    )
+    assert (await junk.connect())[0]
+    assert await junk.receive_nothing(timeout=0.5)
+    await junk.disconnect()
