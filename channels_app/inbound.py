@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from auditlog.context import disable_auditlog
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -19,7 +20,7 @@ from channels_app.events import EventKind, event_record
 from channels_app.live import message_published
 from channels_app.models import Conversation, Message, TurnState
 from channels_app.search_index import messages_index
-from channels_app.triage import message_triage
+from channels_app.triage import conversation_triage, message_assessment
 
 logger = logging.getLogger(__name__)
 
@@ -71,12 +72,10 @@ def conversation_for(*, user: User, channel: str, at: datetime) -> Conversation:
 
 
 def message_receive(inbound: InboundMessage, *, start_turn: bool = True) -> ReceiveResult:
-    if inbound.provider_id:
-        existing = Message.objects.filter(
-            channel=inbound.channel, provider_id=inbound.provider_id
-        ).first()
-        if existing:
-            return ReceiveResult(existing, created=False)
+    """Store what a person sent, once (a provider's retry of a stored delivery is answered with
+    the stored message), with its sentiment and priority, its search tokens, the conversation's
+    counters and triage, and its event, in one transaction of few round trips: a webhook waits
+    for this."""
     try:
         with transaction.atomic():
             conversation = inbound.conversation or conversation_for(
@@ -84,21 +83,30 @@ def message_receive(inbound: InboundMessage, *, start_turn: bool = True) -> Rece
             )
             # While a human has the conversation, the bot is quiet: no turn runs.
             start_turn = start_turn and conversation.status != Conversation.Status.HUMAN
-            message = Message.objects.create(
-                conversation=conversation,
-                channel=inbound.channel,
-                direction=Message.Direction.INBOUND,
-                sender_kind=Message.SenderKind.USER,
-                body=inbound.text,
-                provider_id=inbound.provider_id,
-                delivery_status=Message.DeliveryStatus.RECEIVED,
-                metadata={"media": [m.__dict__ for m in inbound.media]} if inbound.media else {},
-                created_at=inbound.received_at,
-                turn_state=TurnState.PENDING if start_turn else TurnState.SKIPPED,
+            metadata: dict[str, object] = {}
+            if inbound.media:
+                metadata["media"] = [m.__dict__ for m in inbound.media]
+            metadata.update(message_assessment(inbound.text))
+            # A person's message is recorded by its row and its MESSAGE_RECEIVED event; the
+            # audit log is for what staff and settings change.
+            with disable_auditlog():
+                message = Message.objects.create(
+                    conversation=conversation,
+                    channel=inbound.channel,
+                    direction=Message.Direction.INBOUND,
+                    sender_kind=Message.SenderKind.USER,
+                    body=inbound.text,
+                    provider_id=inbound.provider_id,
+                    delivery_status=Message.DeliveryStatus.RECEIVED,
+                    metadata=metadata,
+                    created_at=inbound.received_at,
+                    turn_state=TurnState.PENDING if start_turn else TurnState.SKIPPED,
+                )
+            messages_index([message], new=True)
+            conversation.message_added(
+                at=inbound.received_at,
+                **conversation_triage(message=message, conversation=conversation),
             )
-            conversation.message_added(at=inbound.received_at)
-            messages_index([message])
-            message_triage(message=message, conversation=conversation)
             message_published(message, tenant_id=conversation.tenant_id)
             event_record(
                 tenant=inbound.tenant,
@@ -110,7 +118,10 @@ def message_receive(inbound: InboundMessage, *, start_turn: bool = True) -> Rece
             if start_turn:
                 transaction.on_commit(lambda: turn_enqueue(message_id=message.pk))
     except IntegrityError:
-        # The same delivery, stored by a concurrent request a moment ago.
+        if not inbound.provider_id:
+            raise
+        # The same delivery, stored by a concurrent request (or before: the retry of a stored
+        # one lands here too, without a read first on the path every new message takes).
         existing = Message.objects.get(channel=inbound.channel, provider_id=inbound.provider_id)
         return ReceiveResult(existing, created=False)
     return ReceiveResult(message, created=True)

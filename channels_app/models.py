@@ -103,11 +103,12 @@ class Conversation(models.Model):
     def __str__(self) -> str:
         return f"{self.get_channel_display()} conversation #{self.pk}"
 
-    def message_added(self, *, at: datetime) -> None:
+    def message_added(self, *, at: datetime, **changes: object) -> None:
         """Count one more message and move the last activity, in the database: concurrent
-        turns and webhooks add to the same conversation."""
+        turns and webhooks add to the same conversation. `changes` are other fields to write in
+        the same statement."""
         Conversation.objects.filter(pk=self.pk).update(
-            message_count=F("message_count") + 1, last_activity_at=at
+            message_count=F("message_count") + 1, last_activity_at=at, **changes
         )
 
     def get_additional_data(self) -> dict[str, Any]:

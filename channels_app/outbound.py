@@ -69,7 +69,7 @@ def message_store(
         **fields,
     )
     conversation.message_added(at=created.created_at)
-    messages_index([created])
+    messages_index([created], new=True)
     message_published(created, tenant_id=conversation.tenant_id)
     return created
 

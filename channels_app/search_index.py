@@ -86,8 +86,9 @@ def tokens_of(text: str) -> set[int]:
     return tokens
 
 
-def messages_index(messages: Iterable[Message]) -> int:
-    """Index these messages' bodies (again: a message's old tokens are replaced)."""
+def messages_index(messages: Iterable[Message], *, new: bool = False) -> int:
+    """Index these messages' bodies (again: a message's old tokens are replaced, unless the
+    caller says the messages are `new`, with no tokens yet)."""
     rows: list[MessageToken] = []
     ids: list[int] = []
     for message in messages:
@@ -97,7 +98,8 @@ def messages_index(messages: Iterable[Message]) -> int:
             MessageToken(tenant_id=tenant_id, message_id=message.pk, token=token)
             for token in tokens_of(message.body or "")
         )
-    MessageToken.objects.filter(message_id__in=ids).delete()
+    if not new:
+        MessageToken.objects.filter(message_id__in=ids).delete()
     MessageToken.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
     return len(rows)
 

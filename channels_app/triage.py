@@ -110,19 +110,21 @@ def message_priority(text: str, score: float) -> tuple[str, list[str]]:
     return (Conversation.Priority.HIGH if why else Conversation.Priority.NORMAL), why
 
 
-def message_triage(*, message: Message, conversation: Conversation) -> None:
-    """Score a person's message and update the conversation's rolling sentiment and priority,
-    in the caller's transaction."""
-    text = message.body or ""
+def message_assessment(text: str) -> dict[str, object]:
+    """A person's message's sentiment and priority, for its metadata (set before it is saved)."""
     score = sentiment_score(text)
     priority, why = message_priority(text, score)
-    message.metadata = {
-        **(message.metadata or {}),
+    return {
         "sentiment": round(score, 4),
         "priority": priority,
         **({"priority_why": why} if why else {}),
     }
-    Message.objects.filter(pk=message.pk).update(metadata=message.metadata)
+
+
+def conversation_triage(*, message: Message, conversation: Conversation) -> dict[str, object]:
+    """The conversation's rolling sentiment and priority once this (saved, assessed) message
+    counts: the fields to write, set on `conversation` too; the caller writes them with its own
+    update, in its transaction."""
     recent = list(
         Message.objects.filter(conversation=conversation, direction=Message.Direction.INBOUND)
         .order_by("-created_at", "-id")
@@ -143,9 +145,9 @@ def message_triage(*, message: Message, conversation: Conversation) -> None:
         changes.update(priority_since=message.created_at, priority_alerted_at=None)
     elif not raised:
         changes.update(priority_since=None, priority_alerted_at=None)
-    Conversation.objects.filter(pk=conversation.pk).update(**changes)
     for name, value in changes.items():
         setattr(conversation, name, value)
+    return changes
 
 
 def priority_alerts_send(*, now: datetime | None = None) -> int:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -29,6 +30,7 @@ from typing import Any
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import Tenant, User
@@ -131,17 +133,28 @@ def _reply_send(*, reply: Message, to: str) -> None:
 
 
 def whatsapp_inbound_process(*, inbound: WhatsAppInbound) -> Outcome:
-    phone = phone_number_lookup(inbound.sender)
+    # The sender, whether this delivery is stored already (the cheap answer to Twilio's
+    # retries, before anything is counted) and whether they opted out: one round trip.
+    phone = phone_number_lookup(
+        inbound.sender,
+        already_stored=Exists(
+            Message.objects.filter(channel=Channel.WHATSAPP, provider_id=inbound.provider_id)
+        ),
+        opted_out=Exists(
+            ChannelConsent.objects.filter(
+                user_id=OuterRef("user_id"), channel=Channel.WHATSAPP, opted_out=True
+            )
+        ),
+    )
     tenant = phone.user.tenant if phone is not None else None
     if phone is None or tenant is None:
         unmapped_reply(sender=inbound.sender)
         return Outcome.UNMAPPED
     user = phone.user
-    # The cheap answer to Twilio's retries, before anything is counted.
-    if Message.objects.filter(channel=Channel.WHATSAPP, provider_id=inbound.provider_id).exists():
+    if vars(phone)["already_stored"]:
         return Outcome.DUPLICATE
 
-    opted_out = ChannelConsent.is_opted_out(user_id=user.pk, channel=Channel.WHATSAPP)
+    opted_out = bool(vars(phone)["opted_out"])
     keyword = keyword_of(inbound.text, opted_out=opted_out)
     limit = tenant.limits.whatsapp_messages_per_day
     number = quota_count(tenant=tenant) if limit is not None else 0
@@ -157,7 +170,10 @@ def whatsapp_inbound_process(*, inbound: WhatsAppInbound) -> Outcome:
 
     received_at = timezone.now()
     reply: Message | None = None
-    with transaction.atomic():
+    # A reply decided here is stored with the message, in its transaction; a message without
+    # one needs no transaction but message_receive's own.
+    replying = keyword is not None or outcome == Outcome.OVER_QUOTA
+    with transaction.atomic() if replying else nullcontext():
         result = message_receive(
             InboundMessage(
                 tenant=tenant,

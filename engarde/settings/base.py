@@ -103,6 +103,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+    "DB_POOL", default=True
+):
+    # A pool of connections per process (psycopg_pool, Django's OPTIONS["pool"]): under ASGI
+    # each request runs in a thread of its own, so without it every request would open a new
+    # PostgreSQL connection (a new backend process), and kept ones would pile up. A request
+    # that finds every connection busy waits at most DB_POOL_TIMEOUT, then gets a 503.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=8),
+        "timeout": env.float("DB_POOL_TIMEOUT", default=3.0),
+    }
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -441,7 +455,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # admin (engarde/csp.py). Styles allow 'unsafe-inline': the admin theme, Chart.js, htmx and
 # Swagger UI write style attributes and <style> elements, and emails are styled inline; a style
 # runs no code. connect-src 'self' covers the same host's ws:// and wss:// (CSP level 3), for
-# the chat and console sockets. data: images are the admin's and Swagger UI's CSS icons.
+# the chat and console sockets. data: images are the admin's and Swagger UI's CSS icons. Only
+# Redoc's page may start a web worker, from a blob: URL (its search; engarde/urls.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

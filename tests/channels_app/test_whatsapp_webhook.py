@@ -172,6 +172,34 @@ def test_signed_inbound_is_acknowledged_stored_and_enqueued_once(
     assert "Maya Pereira" not in caplog.text
 
 
+def test_a_message_costs_a_few_round_trips_and_a_retry_one(
+    post: Post, maya: User, enqueued: list[int], django_assert_max_num_queries: Any
+) -> None:
+    """What Twilio waits for: the sender with the retry and opt-out checks in one query, then
+    one transaction (conversation, message, tokens, triage read, one conversation update, the
+    event). The audit log records what staff change, not each message a person sends."""
+    post(inbound("Hello", sid=sid(40)))  # the conversation exists from here on
+    with django_assert_max_num_queries(9) as stored:
+        response = post(inbound("Is my Meta campaign wasting money?", sid=sid(41)))
+    assert response.status_code == 200
+    message = Message.objects.get(provider_id=sid(41))
+    assert message.metadata["priority"] == "high"
+    conversation = message.conversation
+    assert conversation.message_count == 2
+    assert conversation.priority == "high"
+    assert conversation.last_activity_at == message.created_at
+    assert Event.objects.filter(message=message, kind=EventKind.MESSAGE_RECEIVED).count() == 1
+    assert enqueued == [conversation.messages.order_by("id")[0].pk, message.pk]
+    sql = " ".join(query["sql"] for query in stored.captured_queries)
+    assert "auditlog_logentry" not in sql
+    assert 'DELETE FROM "channels_app_messagetoken"' not in sql
+
+    with django_assert_max_num_queries(1):
+        assert post(inbound("Is my Meta campaign wasting money?", sid=sid(41))).status_code == 200
+    assert Message.objects.filter(provider_id=sid(41)).count() == 1
+    assert len(enqueued) == 2
+
+
 def test_forged_signature_is_refused_and_nothing_stored(
     post: Post, maya: User, enqueued: list[int]
 ) -> None:
