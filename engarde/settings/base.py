@@ -112,10 +112,15 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.b
     # that finds every connection busy waits at most DB_POOL_TIMEOUT, then gets a 503.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DB_POOL_TIMEOUT = env.float("DB_POOL_TIMEOUT", default=3.0)
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
         "max_size": env.int("DB_POOL_MAX_SIZE", default=8),
-        "timeout": env.float("DB_POOL_TIMEOUT", default=3.0),
+        "timeout": DB_POOL_TIMEOUT,
+        # The pool reconnects in the background with a doubling delay; it gives up after this
+        # and starts again at the next request, so once PostgreSQL is back it is used within
+        # seconds, not after a backoff grown long during the outage.
+        "reconnect_timeout": DB_POOL_TIMEOUT,
     }
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
