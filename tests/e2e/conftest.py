@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.channels_app.chat.servers import Daphne
+from tests.integration.worker import Worker, broker, broker_url, worker_env
+
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make around it
 # are still plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -72,6 +75,24 @@ def page(browser: object) -> Iterator[object]:
     context.close()
     # Every page the suite drives works under the policy: nothing it needs is refused.
     assert not refused, refused
+
+
+@pytest.fixture
+def site(transactional_db: None, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The chat's two real processes on the suite's PostgreSQL and Redis: daphne (HTTP and the
+    WebSocket) and a Celery worker (the turns); the URL daphne serves."""
+    env = worker_env()
+    name = request.node.name
+    worker = Worker(env, ARTIFACTS / f"e2e-worker-{name}.log")
+    daphne = Daphne(env, ARTIFACTS / f"e2e-daphne-{name}.log")
+    with broker(broker_url()):
+        try:
+            worker.start()
+            daphne.start()
+            yield daphne.url
+        finally:
+            daphne.stop()
+            worker.stop()
 
 
 def screenshot(page: object, name: str) -> None:

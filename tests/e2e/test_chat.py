@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -23,10 +22,8 @@ from channels_app.models import Conversation, Message
 from channels_app.outbound import message_deliver
 from hitl.models import Approval
 from tests.channels_app.chat.helpers import RECOMMENDATION_QUESTION, demo_tenant, quiet_campaign
-from tests.channels_app.chat.servers import Daphne
 from tests.e2e.conftest import ARTIFACTS, screenshot
 from tests.factories import PASSWORD, StaffFactory, UserFactory
-from tests.integration.worker import Worker, broker, broker_url, worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,22 +39,6 @@ def acme(transactional_db: None) -> Tenant:
 @pytest.fixture
 def maya(acme: Tenant) -> User:
     return UserFactory(tenant=acme, username="maya")
-
-
-@pytest.fixture
-def site(acme: Tenant, request: pytest.FixtureRequest) -> Iterator[str]:
-    env = worker_env()
-    name = request.node.name
-    worker = Worker(env, ARTIFACTS / f"chat-e2e-worker-{name}.log")
-    daphne = Daphne(env, ARTIFACTS / f"chat-e2e-daphne-{name}.log")
-    with broker(broker_url()):
-        try:
-            worker.start()
-            daphne.start()
-            yield daphne.url
-        finally:
-            daphne.stop()
-            worker.stop()
 
 
 def deliver(message_id: int) -> None:

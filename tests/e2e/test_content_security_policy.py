@@ -1,13 +1,13 @@
 """The pages under their Content-Security-Policy in Debian's Chromium: the admin (its login, the
 dashboard with its charts and the tenant picker's nonce'd script, a conversation, the brief
-preview in its frame, the lockout page), Swagger UI, and the chat with its WebSocket. Each page
-does its work and the browser refuses nothing (conftest's `page` also fails any test whose
-pages report a violation)."""
+preview in its frame, the lockout page), Swagger UI, Redoc, and the chat with its WebSocket.
+Each page does its work and the browser refuses nothing (conftest's `page` also fails any test
+whose pages report a violation)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -15,8 +15,7 @@ from playwright.sync_api import expect
 from accounts.models import Tenant, User
 from channels_app.models import Message
 from tests.channels_app.chat.helpers import demo_tenant
-from tests.channels_app.chat.servers import Daphne
-from tests.e2e.conftest import ARTIFACTS, csp_violations, screenshot
+from tests.e2e.conftest import csp_violations, screenshot
 from tests.e2e.test_admin_console import log_in
 from tests.e2e.test_chat import REPLY_TIMEOUT, ask
 from tests.e2e.test_chat import log_in as chat_log_in
@@ -28,7 +27,6 @@ from tests.factories import (
     TenantFactory,
     UserFactory,
 )
-from tests.integration.worker import Worker, broker, broker_url, worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -100,30 +98,41 @@ def test_swagger_ui_renders_the_operations_under_its_policy(page: Any, live_serv
     assert refused == []
 
 
-@pytest.fixture
-def chat_site(transactional_db: None, request: pytest.FixtureRequest) -> Iterator[str]:
-    env = worker_env()
-    name = request.node.name
-    worker = Worker(env, ARTIFACTS / f"csp-e2e-worker-{name}.log")
-    daphne = Daphne(env, ARTIFACTS / f"csp-e2e-daphne-{name}.log")
-    with broker(broker_url()):
-        try:
-            worker.start()
-            daphne.start()
-            yield daphne.url
-        finally:
-            daphne.stop()
-            worker.stop()
+def test_redoc_renders_the_operations_offline_under_its_policy(page: Any, live_server: Any) -> None:
+    refused = csp_violations(page.context)
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+
+    response = page.goto(f"{live_server.url}/api/redoc/")
+    assert response.ok
+    # Only this page may start Redoc's search worker, from a blob: URL.
+    assert "worker-src blob:" in response.headers["content-security-policy"]
+    expect(page.locator(".api-content")).to_contain_text("Take the conversation from the bot")
+    # The search index lives in that worker.
+    page.get_by_role("search").get_by_placeholder("Search...").fill("takeover")
+    found = page.get_by_role("search").get_by_role("menuitem")
+    expect(found.first).to_contain_text("Take the conversation from the bot")
+    screenshot(page, "csp-redoc")
+
+    local = {urlsplit(live_server.url).hostname, "127.0.0.1", "localhost"}
+    outside = [url for url in asked if urlsplit(url).scheme in ("http", "https", "ws", "wss")]
+    outside = [url for url in outside if urlsplit(url).hostname not in local]
+    assert outside == []
+    assert refused == []
+    assert (
+        "worker-src"
+        not in page.goto(f"{live_server.url}/api/docs/").headers["content-security-policy"]
+    )
 
 
-def test_the_chat_talks_over_its_socket_under_its_policy(page: Any, chat_site: str) -> None:
+def test_the_chat_talks_over_its_socket_under_its_policy(page: Any, site: str) -> None:
     acme: Tenant = demo_tenant()
     UserFactory(tenant=acme, username="maya")
     refused = csp_violations(page.context)
     sockets: list[str] = []
     page.on("websocket", lambda ws: sockets.append(ws.url))
 
-    chat_log_in(page, chat_site)  # "online": the socket is open
+    chat_log_in(page, site)  # "online": the socket is open
     assert sockets and sockets[0].startswith("ws://")
     page.click("#new-chat")
     page.click("#agent-options [data-agent-type=paid_ads_optimization]")

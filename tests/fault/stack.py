@@ -11,10 +11,10 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 import pytest
@@ -191,14 +191,32 @@ def fresh_log(name: str) -> Path:
     return log
 
 
-def start_daphne(env: dict[str, str], name: str) -> Daphne:
-    return Daphne(env, fresh_log(f"{name}-daphne")).start()
+class Stack(NamedTuple):
+    daphne: Daphne
+    workers: list[Worker]
+    sender: WebhookSender
 
 
-def start_worker(env: dict[str, str], name: str) -> Worker:
-    worker = Worker(env, fresh_log(f"{name}-worker"))
-    worker.start()
-    return worker
+@contextlib.contextmanager
+def running_stack(
+    env: dict[str, str], name: str, *, workers: int = 1, timeout: float = 30
+) -> Iterator[Stack]:
+    """daphne and `workers` Celery workers on `env` (several on one broker race for the same
+    turns, as production scales out), with a sender of signed webhooks to daphne; all stopped
+    on the way out, whatever happened."""
+    daphne = Daphne(env, fresh_log(f"{name}-daphne"))
+    started: list[Worker] = []
+    try:
+        daphne.start()
+        for n in range(1, workers + 1):
+            worker = Worker(env, fresh_log(f"{name}-{n}-worker"))
+            started.append(worker)
+            worker.start()
+        yield Stack(daphne, started, WebhookSender(daphne.url, timeout=timeout))
+    finally:
+        for worker in started:
+            worker.stop()
+        daphne.stop()
 
 
 def publish_sweep() -> None:

@@ -19,7 +19,7 @@ from channels_app.models import Message
 from tests.agents.fake_langflow import FakeLangflow
 from tests.channels_app.fake_twilio import FakeTwilio
 from tests.factories import UserFactory
-from tests.fault.stack import Posted, WebhookSender, start_daphne, start_worker
+from tests.fault.stack import Posted, running_stack
 from tests.integration.fixtures import inbound, twilio_settings
 from tests.integration.test_whatsapp_end_to_end import plain_question
 from tests.integration.worker import wait_for, worker_env
@@ -60,12 +60,8 @@ def test_thousand_webhooks_replayed_concurrently_store_and_answer_each_once(
     env = worker_env(
         **twilio_settings(twilio), LANGFLOW_API_URL=langflow.url, LANGFLOW_API_KEY="sk-replays"
     )
-    daphne = start_daphne(env, "replays")
-    workers = []
-    try:
-        # Two workers on one broker, as production scales out: they race for the same turns.
-        workers = [start_worker(env, f"replays-{n}") for n in (1, 2)]
-        sender = WebhookSender(daphne.url)
+    # Two workers on one broker, as production scales out: they race for the same turns.
+    with running_stack(env, "replays", workers=2) as (_, _, sender):
         local = threading.local()
 
         def post(form: dict[str, str]) -> Posted:
@@ -99,7 +95,3 @@ def test_thousand_webhooks_replayed_concurrently_store_and_answer_each_once(
         assert {provider_id for _, provider_id in replies} == set(sent_sids)
         sent_to = Counter(sent.to for sent in twilio.messages)
         assert sent_to == {f"whatsapp:{number}": MESSAGES // SENDERS for number in numbers}
-    finally:
-        for worker in workers:
-            worker.stop()
-        daphne.stop()

@@ -26,8 +26,7 @@ from tests.fault.stack import (
     Posted,
     PrivatePostgres,
     WebhookSender,
-    start_daphne,
-    start_worker,
+    running_stack,
     sweeping_until,
 )
 from tests.integration.fixtures import inbound, twilio_settings
@@ -126,11 +125,7 @@ def test_postgres_restart_answers_503_quickly_then_loses_nothing(
             "TURN_LEASE_SECONDS": "10",
         }
     )
-    daphne = start_daphne(env, "pg-restart")
-    worker = None
-    try:
-        worker = start_worker(env, "pg-restart")
-        sender = WebhookSender(daphne.url, timeout=3 * BOUND)
+    with running_stack(env, "pg-restart", timeout=3 * BOUND) as (daphne, _, sender):
         readyz: list[tuple[int, float, dict[str, object]]] = []
         with Load(sender, numbers) as load:
             time.sleep(2)
@@ -210,7 +205,3 @@ def test_postgres_restart_answers_503_quickly_then_loses_nothing(
         assert {reply_sid for _, reply_sid in replies} == {sent.sid for sent in twilio.messages}
         assert len([m for m in twilio.messages if m.to == f"whatsapp:{WITNESS}"]) == 1
         assert requests.get(daphne.url + "/readyz", timeout=BOUND).status_code == 200
-    finally:
-        if worker is not None:
-            worker.stop()
-        daphne.stop()

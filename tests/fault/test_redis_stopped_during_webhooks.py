@@ -13,13 +13,7 @@ import requests
 from accounts.models import User
 from channels_app.models import Message, TurnState
 from tests.channels_app.fake_twilio import FakeTwilio
-from tests.fault.stack import (
-    PrivateRedis,
-    WebhookSender,
-    start_daphne,
-    start_worker,
-    sweeping_until,
-)
+from tests.fault.stack import PrivateRedis, running_stack, sweeping_until
 from tests.integration.fixtures import inbound, twilio_settings
 from tests.integration.test_whatsapp_end_to_end import plain_question
 from tests.integration.worker import broker, wait_for, worker_env
@@ -45,13 +39,9 @@ def test_webhooks_taken_while_redis_is_down_are_answered_once_it_returns(
         TURN_SWEEP_AFTER_SECONDS="1",
     )
     question = plain_question(maya)
-    daphne = start_daphne(env, "redis-outage")
-    worker = None
     try:
-        worker = start_worker(env, "redis-outage")
-        sender = WebhookSender(daphne.url)
-        session = requests.Session()
-        with broker(redis.url(1)):
+        with running_stack(env, "redis-outage") as (_, (worker,), sender), broker(redis.url(1)):
+            session = requests.Session()
             first = sender.post(session, inbound(question, sid="SM" + "a0" * 16))
             assert first.status == 200, first
             assert wait_for(lambda: len(twilio.messages) == 1, timeout=30), "Redis up, no answer"
@@ -90,7 +80,4 @@ def test_webhooks_taken_while_redis_is_down_are_answered_once_it_returns(
             assert replies[0].provider_id in {sent.sid for sent in twilio.messages}
             assert message.turn_state == TurnState.DONE
     finally:
-        if worker is not None:
-            worker.stop()
-        daphne.stop()
         redis.kill()

@@ -16,7 +16,7 @@ from accounts.services import phone_number_add
 from channels_app.models import Message, TurnState
 from tests.channels_app.fake_twilio import FakeResponse, FakeTwilio, twilio_error
 from tests.factories import UserFactory
-from tests.fault.stack import WebhookSender, start_daphne, start_worker, sweeping_until
+from tests.fault.stack import running_stack, sweeping_until
 from tests.integration.fixtures import ACCOUNT_SID, STATUS, inbound, twilio_settings
 from tests.integration.test_whatsapp_end_to_end import plain_question
 from tests.integration.worker import worker_env
@@ -95,11 +95,7 @@ def test_5xx_and_429_storms_retry_as_the_policy_says_and_send_nothing_twice(
         twilio.script_to(people[name], *storm.answers)
 
     env = worker_env(**{**twilio_settings(twilio), "TWILIO_RETRY_BACKOFF_SECONDS": f"{BACKOFF}"})
-    daphne = start_daphne(env, "storms")
-    workers = []
-    try:
-        workers = [start_worker(env, f"storms-{n}") for n in (1, 2)]
-        sender = WebhookSender(daphne.url)
+    with running_stack(env, "storms", workers=2) as (_, _, sender):
         session = requests.Session()
         sids = {name: f"SM{n:032x}" for n, name in enumerate(STORMS)}
         for name, to in people.items():
@@ -169,7 +165,3 @@ def test_5xx_and_429_storms_retry_as_the_policy_says_and_send_nothing_twice(
             )
         ) == {TurnState.DONE}
         assert len(twilio.messages) == sum(s.outcome == "sent" for s in STORMS.values())
-    finally:
-        for worker in workers:
-            worker.stop()
-        daphne.stop()

@@ -44,14 +44,14 @@ from schemathesis.specs.openapi.checks import (
 )
 from twilio.request_validator import RequestValidator
 
-from accounts.models import SubscriptionTier
+from accounts.models import SubscriptionTier, Tenant, User
 from accounts.roles import MEMBER, SUPER_ADMIN, SUPPORT_ADMIN
 from accounts.services import phone_number_add, tenant_create, user_create
 from agents.models import AgentInstance
 from agents.services import agent_instance_update
 from channels_app.chat.services import chat_conversation_create, chat_message_receive
 from channels_app.inbound import InboundMessage, message_receive
-from channels_app.models import Channel
+from channels_app.models import Channel, Message
 from engarde.wsgi import application
 from hitl.models import HELD_REPLY, HoldReason
 from hitl.services.request import approval_request
@@ -100,6 +100,14 @@ def twilio() -> Iterator[FakeTwilio]:
         yield fake
 
 
+def whatsapp_received(tenant: Tenant, user: User, sid: str, text: str) -> Message:
+    """A WhatsApp message from `user`, stored as the webhook stores it, with no turn started."""
+    inbound = InboundMessage(
+        tenant=tenant, user=user, channel=Channel.WHATSAPP, provider_id=sid, text=text
+    )
+    return message_receive(inbound, start_turn=False).message
+
+
 @pytest.fixture
 def world(db: None, twilio: FakeTwilio, request: pytest.FixtureRequest) -> Iterator[World]:
     """A tenant as the console sees it: its two admins, a person with a WhatsApp conversation,
@@ -117,16 +125,9 @@ def world(db: None, twilio: FakeTwilio, request: pytest.FixtureRequest) -> Itera
     phone_number_add(user=maya, number="+14155550101", verified=True)
     ads = AgentInstance.objects.get(tenant=tenant, agent__agent_type="paid_ads_optimization")
     agent_instance_update(instance=ads, enabled=True)
-    asked = message_receive(
-        InboundMessage(
-            tenant=tenant,
-            user=maya,
-            channel=Channel.WHATSAPP,
-            provider_id="SM" + "1" * 32,
-            text="How is my campaign doing? Call me on +1 415 555 0101.",
-        ),
-        start_turn=False,
-    ).message
+    asked = whatsapp_received(
+        tenant, maya, "SM" + "1" * 32, "How is my campaign doing? Call me on +1 415 555 0101."
+    )
     approval = approval_request(
         tenant=tenant,
         action_type=HELD_REPLY,
@@ -144,16 +145,7 @@ def world(db: None, twilio: FakeTwilio, request: pytest.FixtureRequest) -> Itera
 
     globex = tenant_create(name="Globex", slug="globex")
     ana = user_create(tenant=globex, username="ana", password=None, roles=[MEMBER])
-    theirs = message_receive(
-        InboundMessage(
-            tenant=globex,
-            user=ana,
-            channel=Channel.WHATSAPP,
-            provider_id="SM" + "2" * 32,
-            text="Hola",
-        ),
-        start_turn=False,
-    ).message
+    theirs = whatsapp_received(globex, ana, "SM" + "2" * 32, "Hola")
 
     world = World(
         tokens={

@@ -27,9 +27,18 @@ pytestmark = [
 ]
 
 
-async def socket_of(user: User) -> Any:
+async def socket_of(user: User, query: str = "") -> Any:
     cookie = await database_sync_to_async(session_cookie)(user)
-    return WebsocketCommunicator(application, "/ws/console/", headers=[ORIGIN, (b"cookie", cookie)])
+    return WebsocketCommunicator(
+        application, f"/ws/console/{query}", headers=[ORIGIN, (b"cookie", cookie)]
+    )
+
+
+async def connected(user: User, query: str = "") -> Any:
+    """The console's socket of `user`, open: the test fails if it is refused."""
+    socket = await socket_of(user, query)
+    assert (await socket.connect())[0]
+    return socket
 
 
 def world() -> dict[str, Any]:
@@ -48,10 +57,8 @@ def world() -> dict[str, Any]:
 async def test_staff_see_new_messages_masked_and_takeovers() -> None:
     people = await database_sync_to_async(world)()
     conversation: Conversation = people["conversation"]
-    watching = await socket_of(people["readonly"])
-    assert (await watching.connect())[0]
-    outsider = await socket_of(people["outsider"])
-    assert (await outsider.connect())[0]
+    watching = await connected(people["readonly"])
+    outsider = await connected(people["outsider"])
 
     await database_sync_to_async(message_store)(
         conversation=conversation, sender_kind="user", body="Call me on +1 415 555 0142 please"
@@ -101,10 +108,8 @@ async def test_an_anonymous_socket_is_refused(caplog: pytest.LogCaptureFixture) 
 async def test_a_person_typing_on_chat_shows_in_the_console() -> None:
     people = await database_sync_to_async(world)()
     conversation: Conversation = people["conversation"]
-    watching = await socket_of(people["support"])
-    assert (await watching.connect())[0]
-    outsider = await socket_of(people["outsider"])
-    assert (await outsider.connect())[0]
+    watching = await connected(people["support"])
+    outsider = await connected(people["outsider"])
     chat = communicator(cookie=await database_sync_to_async(session_cookie)(people["maya"]))
     assert (await chat.connect())[0]
     await chat.send_json_to({"event": "join_conversation", "conversation_id": conversation.pk})
@@ -140,8 +145,7 @@ async def test_without_a_shared_layer_the_console_finds_new_messages_by_looking(
         ).pk
 
     with override_settings(CHAT_POLL_SECONDS=0.2):
-        watching = await socket_of(people["support"])
-        assert (await watching.connect())[0]
+        watching = await connected(people["support"])
         await database_sync_to_async(stored_by_another_process)(elsewhere, "Globex only")
         first = await database_sync_to_async(stored_by_another_process)(
             conversation, "My card is 4111 1111 1111 1111"
@@ -172,18 +176,11 @@ async def test_a_reconnecting_page_gets_what_it_missed() -> None:
     missed = await database_sync_to_async(store)(conversation, "Sent while the socket was down")
     elsewhere = await database_sync_to_async(ConversationFactory)(tenant=people["outsider"].tenant)
     await database_sync_to_async(store)(elsewhere, "Globex only")
-    cookie = await database_sync_to_async(session_cookie)(people["support"])
-    socket = WebsocketCommunicator(
-        application, f"/ws/console/?after={seen}", headers=[ORIGIN, (b"cookie", cookie)]
-    )
-    assert (await socket.connect())[0]
+    socket = await connected(people["support"], f"?after={seen}")
     frame = await socket.receive_json_from(timeout=5)
     assert frame["message"]["id"] == missed and frame["conversation_id"] == conversation.pk
     assert await socket.receive_nothing(timeout=0.5)
     await socket.disconnect()
-    junk = WebsocketCommunicator(
-        application, "/ws/console/?after=x1", headers=[ORIGIN, (b"cookie", cookie)]
-    )
-    assert (await junk.connect())[0]
+    junk = await connected(people["support"], "?after=x1")
     assert await junk.receive_nothing(timeout=0.5)
     await junk.disconnect()
