@@ -36,6 +36,8 @@ from privacy.access_log import Action, access_record
 from privacy.masking import mask_text
 
 MAX_PAGE = 200
+# Past any queue's length; PostgreSQL refuses an OFFSET beyond a bigint (a 500 before).
+MAX_OFFSET = 1_000_000
 MAX_ANALYTICS_DAYS = 366
 STATUS_FILTERS = ["open", "all", *Approval.Status.values]
 
@@ -148,7 +150,7 @@ class QueueView(APIView):
         risk_level = serializers.ChoiceField(choices=RiskLevel.values, required=False)
         assigned_to = serializers.CharField(required=False, help_text="'me' or a user id.")
         limit = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=50)
-        offset = serializers.IntegerField(min_value=0, default=0)
+        offset = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, default=0)
 
         def validate_assigned_to(self, value: str) -> User:
             caller = self.context["request"].user

@@ -243,6 +243,10 @@ def test_queue_sorted_by_deadline_with_filters(team: Team) -> None:
     assert bad.status_code == 400 and set(bad.json()["fields"]) == {"risk_level", "assigned_to"}
     paged = client.get(f"{BASE}/queue?limit=2").json()
     assert len(paged["results"]) == 2 and paged["next_offset"] == 2
+    assert client.get(f"{BASE}/queue?offset=1000000").json()["results"] == []
+    # Found by the fuzzer: an offset past a bigint reached PostgreSQL and answered 500.
+    huge = client.get(f"{BASE}/queue?offset={2**63}")
+    assert huge.status_code == 400 and set(huge.json()["fields"]) == {"offset"}
 
 
 def test_detail_explains_the_decision(team: Team) -> None:
