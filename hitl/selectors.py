@@ -2,11 +2,16 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import CharField, Count, F, Q, QuerySet
+from django.db.models.functions import Cast
 from django.utils import timezone
+from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import get_objects_for_user
 
 from accounts.models import User
@@ -23,6 +28,49 @@ def approvals_awaiting(user: User) -> QuerySet[Approval]:
         klass=Approval.objects.for_tenant(user.tenant).filter(status__in=OPEN_STATUSES),
         accept_global_perms=False,
     )
+
+
+def approvals_awaiting_each(users: Sequence[User]) -> dict[int, list[Approval]]:
+    """`approvals_awaiting` for many users in three queries whatever their number (a batch of
+    email briefs): each user's list, oldest first (`created_at`, then `id`). The same rule as
+    guardian's `get_objects_for_user` there: a superuser may decide all of their tenant's open
+    approvals, anyone else those granted to them or to one of their groups, per object (in
+    guardian's generic permission tables, where `approvals_awaiting` finds them too)."""
+    awaiting: dict[int, list[Approval]] = {user.pk: [] for user in users}
+    members = [user for user in users if user.tenant_id is not None]
+    if not members:
+        return awaiting
+    open_approvals = Approval.objects.filter(
+        tenant_id__in={user.tenant_id for user in members}, status__in=OPEN_STATUSES
+    )
+    approvals = list(open_approvals.order_by("created_at", "id"))
+    if not approvals:
+        return awaiting
+    plain = [user for user in members if not user.is_superuser]
+    granted: set[tuple[int, str]] = set()
+    if plain:
+        permission = Permission.objects.filter(
+            content_type=ContentType.objects.get_for_model(Approval), codename="decide_approval"
+        )
+        object_pks = open_approvals.annotate(str_pk=Cast("pk", CharField())).values("str_pk")
+        granted.update(
+            UserObjectPermission.objects.filter(
+                user__in=plain, permission__in=permission, object_pk__in=object_pks
+            ).values_list("user_id", "object_pk")
+        )
+        granted.update(
+            GroupObjectPermission.objects.filter(
+                group__user__in=plain, permission__in=permission, object_pk__in=object_pks
+            ).values_list("group__user", "object_pk")
+        )
+    for user in members:
+        awaiting[user.pk] = [
+            approval
+            for approval in approvals
+            if approval.tenant_id == user.tenant_id
+            and (user.is_superuser or (user.pk, str(approval.pk)) in granted)
+        ]
+    return awaiting
 
 
 def approval_queue(

@@ -3,11 +3,15 @@ and Outlook keep inline styles and drop most style sheets, and always a plain-te
 
 from __future__ import annotations
 
+import dataclasses
+import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import css_inline
 from django.template.loader import render_to_string
+from django.utils.html import escape
 
 from channels_app.email.compose import Brief
 
@@ -71,9 +75,51 @@ def _render(template: EmailTemplate, context: dict[str, Any]) -> tuple[str, str]
     return html, text
 
 
+# What differs between two readers' briefs that say the same: put in after the templates ran.
+READER_FIELDS = ("recipient_name", "preferences_url", "unsubscribe_url")
+
+
+class BriefRenderer:
+    """Renders the briefs of a batch. Readers whose briefs say the same (the same figures,
+    format, action items...) differ only by READER_FIELDS: the templates run once for all of
+    them, with a placeholder for each of those fields, and each reader's values go in after,
+    escaped as the template escapes them (autoescape in the HTML, none in the text); the CSS is
+    then inlined into each reader's HTML. The placeholders carry a random nonce, so no text of
+    a brief can pass for one."""
+
+    def __init__(self) -> None:
+        nonce = uuid.uuid4().hex
+        self._placeholders = {name: f"[[{nonce}:{name}]]" for name in READER_FIELDS}
+        self._pattern = re.compile(rf"\[\[{nonce}:(\w+)\]\]")
+        self._rendered: dict[str, tuple[str, str]] = {}
+
+    def render(self, brief: Brief) -> Rendered:
+        shape = dataclasses.replace(
+            brief,
+            user_id=0,
+            recipient_name=self._placeholders["recipient_name"],
+            preferences_url=self._placeholders["preferences_url"],
+            unsubscribe_url=self._placeholders["unsubscribe_url"],
+        )
+        key = repr(shape)
+        found = self._rendered.get(key)
+        if found is None:
+            context = {"brief": shape}
+            template = TEMPLATES["daily_brief"]
+            found = (
+                render_to_string(template.html, context),
+                render_to_string(template.text, context),
+            )
+            self._rendered[key] = found
+        html, text = found
+        values = {name: str(getattr(brief, name)) for name in READER_FIELDS}
+        html = self._pattern.sub(lambda match: escape(values[match[1]]), html)
+        text = self._pattern.sub(lambda match: values[match[1]], text)
+        return Rendered(subject=brief.subject, html=inline(html), text=text.strip() + "\n")
+
+
 def brief_render(brief: Brief) -> Rendered:
-    html, text = _render(TEMPLATES["daily_brief"], {"brief": brief})
-    return Rendered(subject=brief.subject, html=html, text=text)
+    return BriefRenderer().render(brief)
 
 
 def brief_text(brief: Brief) -> str:

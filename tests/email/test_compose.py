@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -33,11 +34,12 @@ from agents.models import (
 )
 from agents.services import agent_instance_update
 from agents.types import AgentType
-from channels_app.email.compose import Brief, brief_prose, tenant_brief_data
+from channels_app.email.compose import Brief, brief_prose, readers_approvals, tenant_brief_data
+from channels_app.email.compose.actions import APPROVALS_READ, user_approvals
 from channels_app.email.render import brief_render
 from channels_app.email.sending import BriefSender, brief_preview
 from channels_app.email.services import preferences_update
-from hitl.models import HoldReason
+from hitl.models import Approval, HoldReason
 from hitl.services import approval_request
 from tests.agents.fake_langflow import FakeLangflow, run_response
 from tests.agents.fake_langflow import FakeResponse as LangflowResponse
@@ -387,6 +389,46 @@ def test_action_items_rank_the_readers_approvals_and_the_agents_recommendations(
         i.url.endswith(f"/{made['not_mine'].pk}/change/") for i in items if i.source == "approval"
     )
     assert "Need your attention: 7 (items)" in text
+
+
+def test_a_batch_reads_each_readers_approvals_as_they_are_read_alone(
+    workspace: Workspace,
+) -> None:
+    """`readers_approvals` (one read for a batch) gives each reader what `user_approvals` gives
+    them: granted to them, to one of their groups, everything for a superuser, nothing of
+    another tenant's, the oldest APPROVALS_READ and the total beyond them."""
+    made = approvals_for(workspace)
+    tenant = workspace.tenant
+    by_group = StaffFactory(tenant=tenant, username="gail")
+    group = Group.objects.create(name="brief approvers")
+    by_group.groups.add(group)
+    assign_perm("hitl.decide_approval", group, made["budget"])
+    boss = StaffFactory(tenant=tenant, username="root", is_superuser=True)
+    nobody = StaffFactory(tenant=tenant, username="nobody")
+    other = TenantFactory(slug="globex")
+    outsider = StaffFactory(tenant=other, username="oliver", is_superuser=True)
+    foreign = approval_request(tenant=other, action_type="held_reply", hold_reasons=[])
+    assign_perm("hitl.decide_approval", workspace.reader, foreign)  # never crosses tenants
+    many = [
+        approval_request(tenant=tenant, action_type="held_reply", hold_reasons=[])
+        for _ in range(APPROVALS_READ + 2)
+    ]
+    assign_perm("hitl.decide_approval", nobody, many[0])
+    heavy = StaffFactory(tenant=tenant, username="heavy")
+    for approval in many:
+        assign_perm("hitl.decide_approval", heavy, approval)
+    Approval.objects.filter(pk=made["human"].pk).update(status="approved")  # no longer open
+    readers = [workspace.reader, by_group, boss, nobody, outsider, heavy, workspace.admin]
+    together = readers_approvals(readers)
+    assert set(together) == {user.pk for user in readers}
+    for user in readers:
+        alone = user_approvals(user)
+        assert together[user.pk] == alone, user.username
+    assert [a.pk for a in together[by_group.pk][0]] == [made["budget"].pk]
+    assert together[heavy.pk][1] == APPROVALS_READ + 2
+    assert len(together[heavy.pk][0]) == APPROVALS_READ
+    assert together[outsider.pk][0] == [foreign]
+    assert made["human"] not in together[boss.pk][0] and made["budget"] in together[boss.pk][0]
 
 
 def test_min_priority_filters_action_items_and_alerts(workspace: Workspace) -> None:

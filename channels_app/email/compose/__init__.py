@@ -14,6 +14,7 @@ The modules, in the order they depend on each other: `parts` (what a brief is ma
 
 from __future__ import annotations
 
+from channels_app.email.compose.actions import readers_approvals
 from channels_app.email.compose.brief import Brief, Links, brief_compose
 from channels_app.email.compose.data import TenantBriefData, tenant_brief_data
 from channels_app.email.compose.prose import brief_prose, prose_wanted
@@ -25,5 +26,6 @@ __all__ = [
     "brief_compose",
     "brief_prose",
     "prose_wanted",
+    "readers_approvals",
     "tenant_brief_data",
 ]

@@ -3,6 +3,7 @@ each with a link to the console, ranked by priority and cut to the ones shown.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from channels_app.email.compose.parts import ActionItem
 from channels_app.email.compose.priority import approval_priority, at_least, recommendation_priority
 from channels_app.email.models import PRIORITY_RANK, Priority, Section
 from hitl.models import Approval, HoldReason
-from hitl.selectors import approvals_awaiting
+from hitl.selectors import approvals_awaiting, approvals_awaiting_each
 
 APPROVALS_READ = 50
 ACTIONS_SHOWN = 8
@@ -123,6 +124,14 @@ def user_approvals(user: User) -> tuple[list[Approval], int]:
     shown = list(queryset[: APPROVALS_READ + 1])
     total = len(shown) if len(shown) <= APPROVALS_READ else queryset.count()
     return shown[:APPROVALS_READ], total
+
+
+def readers_approvals(users: Sequence[User]) -> dict[int, tuple[list[Approval], int]]:
+    """`user_approvals` for every reader of a batch at once: the same lists and totals."""
+    return {
+        user_id: (approvals[:APPROVALS_READ], len(approvals))
+        for user_id, approvals in approvals_awaiting_each(users).items()
+    }
 
 
 def action_items(

@@ -19,6 +19,7 @@ from channels_app.email.compose.paid_ads import paid_ads_section
 from channels_app.email.compose.parts import ActionItem, BriefSection, Stat, tone
 from channels_app.email.compose.seo import seo_section
 from channels_app.email.models import DigestFormat, EmailPreferences, Frequency, Priority, Section
+from hitl.models import Approval
 
 SECTION_AGENTS = {
     Section.PAID_ADS: AgentType.PAID_ADS,
@@ -100,7 +101,10 @@ def brief_compose(
     now: datetime,
     links: Links,
     base: str,
+    approvals: tuple[list[Approval], int] | None = None,
 ) -> Brief:
+    """`approvals`: the reader's, with their total, when the caller read them for many readers
+    at once (`readers_approvals`); read here otherwise."""
     user = preferences.user
     minimum = preferences.min_priority
     wanted = set(preferences.sections)
@@ -111,19 +115,21 @@ def brief_compose(
         Section.AUDIENCE: lambda: audience_section(data.audience, minimum),
     }
     # A section comes from its Walker agent: one the workspace has not enabled says nothing.
-    sections = [
-        build()
-        for key, build in builders.items()
-        if key in wanted and data.enabled(SECTION_AGENTS[key])
-    ]
+    sections = []
+    for key, build in builders.items():
+        if key not in wanted or not data.enabled(SECTION_AGENTS[key]):
+            continue
+        if (key, minimum) not in data.sections:
+            data.sections[(key, minimum)] = build()
+        sections.append(data.sections[(key, minimum)])
     items: list[ActionItem] = []
     more = 0
     if Section.ACTION_ITEMS in wanted:
-        approvals, total = user_approvals(user)
+        shown, total = approvals if approvals is not None else user_approvals(user)
         items, more = action_items(
             data=data,
             sections=wanted,
-            approvals=approvals,
+            approvals=shown,
             approvals_total=total,
             minimum=minimum,
             now=now,

@@ -3,7 +3,7 @@ tenant: each enabled agent's figures, as its own answers compute them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,6 +16,7 @@ from agents.backends.builtin.common import percent_change
 from agents.models import AgentInstance, Campaign, ContentItem, KeywordRanking, SegmentDay
 from agents.selectors import AdStats, Window
 from agents.types import AgentType
+from channels_app.email.compose.parts import BriefSection
 
 TOP_SHOWN = 3
 TRAFFIC_DAYS = 7
@@ -78,6 +79,9 @@ class TenantBriefData:
     seo: SeoData | None = None
     content: ContentData | None = None
     audience: AudienceData | None = None
+    # A section says the same to every reader with the same minimum priority: built once, by
+    # (section, minimum), and shared by the batch's briefs, which never change it.
+    sections: dict[tuple[str, str], BriefSection] = field(default_factory=dict)
 
     def enabled(self, agent_type: str) -> bool:
         instance = self.instances.get(agent_type)
