@@ -7,9 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import BigIntegerField
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -32,6 +33,8 @@ from agents.types import WALKER_AGENT_TYPES, AgentType, BackendKind
 from engarde.errors import ErrorSerializer
 
 MAX_INPUT_CHARS = 4000
+# Only the last CONTEXT_MESSAGES are read; a client may send a longer window, up to this.
+MAX_HISTORY_ITEMS = 50
 MAX_ANALYTICS_DAYS = 366
 PROTECTED_MESSAGE = "Walker agents are system-protected: this cannot be changed."
 
@@ -172,8 +175,8 @@ class AnalyticsView(APIView):
     permission_classes = [IsAuthenticated, HasTenant]
 
     class AnalyticsQuerySerializer(serializers.Serializer):
-        start = serializers.DateField(required=False)
-        end = serializers.DateField(required=False)
+        start = serializers.DateField(required=False, help_text="Default 30 days ago")
+        end = serializers.DateField(required=False, help_text="Default today")
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             end = attrs.get("end") or timezone.localdate()
@@ -187,10 +190,7 @@ class AnalyticsView(APIView):
             return {"start": start, "end": end}
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("start", str, description="YYYY-MM-DD, default 30 days ago"),
-            OpenApiParameter("end", str, description="YYYY-MM-DD, default today"),
-        ],
+        parameters=[AnalyticsQuerySerializer],
         responses={
             200: AnalyticsSerializer,
             400: ErrorSerializer,
@@ -223,8 +223,15 @@ class HistoryItemSerializer(serializers.Serializer):
 
 
 class ExecuteContextSerializer(serializers.Serializer):
-    history = HistoryItemSerializer(many=True, required=False)
-    conversation_id = serializers.IntegerField(required=False, min_value=1)
+    history = serializers.ListField(
+        child=HistoryItemSerializer(),
+        required=False,
+        max_length=MAX_HISTORY_ITEMS,
+        help_text=f"Oldest first; the last {CONTEXT_MESSAGES} are read.",
+    )
+    conversation_id = serializers.IntegerField(
+        required=False, min_value=1, max_value=BigIntegerField.MAX_BIGINT
+    )
     session_id = serializers.CharField(required=False, max_length=100)
 
 

@@ -111,6 +111,15 @@ class ImportErrorSerializer(serializers.Serializer):
     fields = ImportErrorFieldsSerializer(required=False)  # type: ignore[assignment]
 
 
+class ImportQuerySerializer(serializers.Serializer):
+    tenant = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,  # the column's (Tenant.slug)
+        help_text="Platform operators only: the tenant's slug.",
+    )
+
+
 class MarketingDataImportView(APIView):
     parser_classes = [MultiPartParser, CSVParser]
     permission_classes = [IsAuthenticated, CanImportKind]
@@ -132,9 +141,7 @@ class MarketingDataImportView(APIView):
             OpenApiParameter(
                 "dry_run", bool, description="Check and count, write nothing.", required=False
             ),
-            OpenApiParameter(
-                "tenant", str, description="Platform operators only: the tenant's slug."
-            ),
+            ImportQuerySerializer,
         ],
         request={
             "multipart/form-data": ImportUploadSerializer,
@@ -203,7 +210,9 @@ class MarketingDataImportView(APIView):
 
     def _tenant(self, request: AuthedAPIRequest) -> Tenant:
         user = request.user
-        slug = request.query_params.get("tenant", "")
+        query = ImportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        slug = query.validated_data.get("tenant", "")
         if user.is_superuser:
             if slug:
                 tenant = Tenant.objects.filter(slug=slug).first()

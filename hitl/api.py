@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import BigIntegerField
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -148,7 +149,11 @@ class QueueView(APIView):
         status = serializers.ChoiceField(choices=STATUS_FILTERS, required=False)
         priority = serializers.ChoiceField(choices=Priority.values, required=False)
         risk_level = serializers.ChoiceField(choices=RiskLevel.values, required=False)
-        assigned_to = serializers.CharField(required=False, help_text="'me' or a user id.")
+        assigned_to = serializers.CharField(
+            required=False,
+            max_length=len(str(BigIntegerField.MAX_BIGINT)),
+            help_text="'me' or a user id.",
+        )
         limit = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=50)
         offset = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, default=0)
 
@@ -304,7 +309,9 @@ class EscalateView(DecisionView):
     class EscalateInputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=2000)
         escalate_to = serializers.IntegerField(
-            required=False, help_text="A user id; without it, the workflow's next level."
+            required=False,
+            max_value=BigIntegerField.MAX_BIGINT,
+            help_text="A user id; without it, the workflow's next level.",
         )
 
     input_serializer = EscalateInputSerializer
@@ -354,7 +361,13 @@ class AnalyticsView(APIView):
     permission_classes = [IsAuthenticated, HasTenant, CanViewApprovals]
 
     @extend_schema(
-        parameters=[OpenApiParameter("days", int, description="Window, 1 to 366 (default 30).")],
+        parameters=[
+            OpenApiParameter(
+                "days",
+                {"type": "integer", "minimum": 1, "maximum": MAX_ANALYTICS_DAYS, "default": 30},
+                description="The window, in days.",
+            )
+        ],
         responses=OpenApiTypes.OBJECT,
         summary="HITL analytics",
     )

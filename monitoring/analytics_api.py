@@ -38,8 +38,12 @@ DEFAULT_PERIOD = 30
 MAX_EXPORT_DAYS = 731
 EXPORT_CHUNK = 2000
 ERRORS = {401: ErrorSerializer, 403: ErrorSerializer}
+# An integer enum: its bounds are stated too, as they are for every other integer input.
 PERIOD_PARAMETER = OpenApiParameter(
-    "period", int, enum=list(PERIODS), description="Days, today included (default 30)."
+    "period",
+    {"type": "integer", "minimum": min(PERIODS), "maximum": max(PERIODS)},
+    enum=list(PERIODS),
+    description="Days, today included (default 30).",
 )
 
 

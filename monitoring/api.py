@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import BigIntegerField, Count, Exists, OuterRef, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -53,6 +53,11 @@ from privacy.reveal import (
 MESSAGES_PER_VIEW = 200
 SEARCH_MAX = 200
 SEARCH_TOTAL_MAX = 1000
+QUEUE_MAX = 100
+# Conversation.message_count is an integer column.
+MESSAGE_COUNT_MAX = 2**31 - 1
+# DRF's cursors (an offset under 1,000, a direction and a timestamp, base64) are under 100.
+CURSOR_MAX = 256
 
 
 class ConsoleMessageSerializer(serializers.Serializer):
@@ -340,14 +345,20 @@ class HandbackView(APIView):
 class ConversationFilterSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     agent_type = serializers.ChoiceField(choices=AgentType.choices, required=False)
-    user_id = serializers.IntegerField(required=False, min_value=1)
+    user_id = serializers.IntegerField(
+        required=False, min_value=1, max_value=BigIntegerField.MAX_BIGINT
+    )
     status = serializers.ChoiceField(choices=Conversation.Status.choices, required=False)
     priority = serializers.ChoiceField(choices=Conversation.Priority.choices, required=False)
     sentiment = serializers.ChoiceField(choices=Conversation.Sentiment.choices, required=False)
     date_from = serializers.DateTimeField(required=False, help_text="Active since (ISO 8601)")
     date_to = serializers.DateTimeField(required=False, help_text="Started before (ISO 8601)")
-    min_messages = serializers.IntegerField(required=False, min_value=0)
-    max_messages = serializers.IntegerField(required=False, min_value=0)
+    min_messages = serializers.IntegerField(
+        required=False, min_value=0, max_value=MESSAGE_COUNT_MAX
+    )
+    max_messages = serializers.IntegerField(
+        required=False, min_value=0, max_value=MESSAGE_COUNT_MAX
+    )
     action_type = serializers.CharField(required=False, max_length=64)
     pending_approval = serializers.BooleanField(required=False, allow_null=True, default=None)
     q = serializers.CharField(
@@ -400,6 +411,21 @@ class ConversationCursor(CursorPagination):
     max_page_size = 100
 
 
+class ConversationPageQuerySerializer(serializers.Serializer):
+    """Checked before the paginator, which would take a page size over its maximum as the
+    maximum: past it is a 400, as for every other input."""
+
+    cursor = serializers.CharField(
+        required=False, max_length=CURSOR_MAX, help_text="From `next` or `previous`"
+    )
+    page_size = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=ConversationCursor.max_page_size,
+        help_text=f"Conversations a page (default {ConversationCursor.page_size})",
+    )
+
+
 def filters_of(data: Any) -> ConversationFilters:
     serializer = ConversationFilterSerializer(data=data)
     serializer.is_valid(raise_exception=True)
@@ -413,8 +439,7 @@ class ConversationListView(APIView):
     @extend_schema(
         parameters=[
             ConversationFilterSerializer,
-            OpenApiParameter("cursor", str, description="From `next` or `previous`"),
-            OpenApiParameter("page_size", int, description="At most 100"),
+            ConversationPageQuerySerializer,
         ],
         operation_id="v1_admin_conversations_list",
         responses={200: ConversationPageSerializer, 400: ErrorSerializer, **ERRORS},
@@ -424,6 +449,7 @@ class ConversationListView(APIView):
     )
     def get(self, request: AuthedAPIRequest) -> Response:
         filters = filters_of(request.query_params)
+        ConversationPageQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
         tenant = tenant_of(request.user)
         conversations = with_list_columns(
             conversations_filtered(Conversation.objects.all(), tenant_id=tenant.pk, filters=filters)
@@ -497,11 +523,16 @@ class ConversationSearchView(APIView):
 class PriorityQueueView(APIView):
     permission_classes = [IsAuthenticated, HasTenant, SeesAllConversations]
 
+    class PriorityQueueQuerySerializer(serializers.Serializer):
+        limit = serializers.IntegerField(
+            required=False, min_value=1, max_value=QUEUE_MAX, default=50
+        )
+
     class PriorityQueueOutputSerializer(serializers.Serializer):
         conversations = ConversationRowSerializer(many=True)
 
     @extend_schema(
-        parameters=[OpenApiParameter("limit", int, description="1 to 100 (default 50)")],
+        parameters=[PriorityQueueQuerySerializer],
         responses={200: PriorityQueueOutputSerializer, 400: ErrorSerializer, **ERRORS},
         summary="The priority queue: urgent, then high, then the longest waiting",
         description="Open conversations whose priority (computed from what the person wrote: "
@@ -509,11 +540,9 @@ class PriorityQueueView(APIView):
         "asked for) is high or urgent.",
     )
     def get(self, request: AuthedAPIRequest) -> Response:
-        limit = serializers.IntegerField(min_value=1, max_value=100)
-        try:
-            size = limit.run_validation(request.query_params.get("limit", "50"))
-        except ValidationError as error:
-            raise ValidationError({"limit": error.detail}) from error
+        query = self.PriorityQueueQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        size = query.validated_data["limit"]
         tenant = tenant_of(request.user)
         queue = priority_queue(Conversation.objects.filter(tenant=tenant, is_deleted=False))
         rows = list(with_list_columns(queue)[:size])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.db.models import BigIntegerField, QuerySet
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -27,12 +27,31 @@ class ReadsAccessLog(BasePermission):
         return request.user.has_perm("privacy.view_adminaccesslog")
 
 
+# DRF's cursors (an offset under 1,000, a direction and a timestamp, base64) are under 100.
+CURSOR_MAX = 256
+
+
 class AccessLogPagination(CursorPagination):
     # Newest first, by cursor: no count of a table that grows for seven years.
     ordering = ("-timestamp", "-id")
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class AccessLogPageQuerySerializer(serializers.Serializer):
+    """Checked before the paginator, which would take a page size over its maximum as the
+    maximum: past it is a 400, as for every other input."""
+
+    cursor = serializers.CharField(
+        required=False, max_length=CURSOR_MAX, help_text="From `next` or `previous`"
+    )
+    page_size = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=AccessLogPagination.max_page_size,
+        help_text=f"Entries a page (default {AccessLogPagination.page_size})",
+    )
 
 
 class AccessLogEntrySerializer(serializers.ModelSerializer):
@@ -57,7 +76,12 @@ class AccessLogEntrySerializer(serializers.ModelSerializer):
 
 
 class AccessLogFilterSerializer(serializers.Serializer):
-    user = serializers.IntegerField(required=False, min_value=1, help_text="The staff member's id")
+    user = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=BigIntegerField.MAX_BIGINT,
+        help_text="The staff member's id",
+    )
     action = serializers.ChoiceField(choices=Action.choices, required=False)
     resource_type = serializers.CharField(required=False, max_length=32)
     resource_id = serializers.CharField(required=False, max_length=64)
@@ -95,8 +119,7 @@ class AccessLogView(APIView):
     @extend_schema(
         parameters=[
             AccessLogFilterSerializer,
-            OpenApiParameter("cursor", str, description="From `next` or `previous`"),
-            OpenApiParameter("page_size", int, description="Entries a page, at most 200"),
+            AccessLogPageQuerySerializer,
         ],
         responses={
             200: AccessLogPageSerializer,
@@ -110,6 +133,7 @@ class AccessLogView(APIView):
     def get(self, request: AuthedAPIRequest) -> Response:
         filters = AccessLogFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
+        AccessLogPageQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
         entries = access_log_filtered(
             AdminAccessLog.objects.filter(tenant=tenant_of(request.user)).select_related(
                 "admin_user"

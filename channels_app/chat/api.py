@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db.models import BigIntegerField
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -28,6 +29,7 @@ from channels_app.models import Conversation
 from engarde.errors import ErrorSerializer, ServiceDisabled
 
 CHAT_DISABLED = "The web chat is switched off on this server (ENABLE_CHAT)."
+SEARCH_MAX = 200
 
 ERRORS = {
     401: ErrorSerializer,
@@ -142,6 +144,20 @@ class ConversationsView(ChatAPIView):
 
 
 class ConversationView(ChatAPIView):
+    class ChatHistoryQuerySerializer(serializers.Serializer):
+        before = serializers.IntegerField(
+            required=False,
+            min_value=1,
+            max_value=BigIntegerField.MAX_BIGINT,
+            help_text="Only messages older than this id.",
+        )
+        limit = serializers.IntegerField(
+            required=False,
+            min_value=1,
+            max_value=selectors.MAX_HISTORY_PAGE,
+            default=selectors.HISTORY_PAGE,
+        )
+
     class ChatConversationDetailSerializer(ChatConversationSerializer):
         messages = ChatMessageSerializer(many=True, help_text="Oldest first.")
         has_more = serializers.BooleanField(help_text="Older messages exist: ask with before.")
@@ -149,10 +165,7 @@ class ConversationView(ChatAPIView):
         processing = serializers.BooleanField(help_text="An agent is answering right now.")
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("before", int, description="Only messages older than this id."),
-            OpenApiParameter("limit", int, description=f"At most {selectors.MAX_HISTORY_PAGE}."),
-        ],
+        parameters=[ChatHistoryQuerySerializer],
         responses={200: ChatConversationDetailSerializer, 400: ErrorSerializer, **ERRORS},
         operation_id="chat_conversation_retrieve",
         summary="A conversation with a page of its history",
@@ -161,13 +174,13 @@ class ConversationView(ChatAPIView):
     )
     def get(self, request: AuthedAPIRequest, conversation_id: int) -> Response:
         conversation = self.owned(request, conversation_id)
-        before = _int_param(request, "before", minimum=1)
-        limit = _int_param(request, "limit", minimum=1) or selectors.HISTORY_PAGE
+        query = self.ChatHistoryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         page = selectors.history_before(
             request.user,
             conversation,
-            before=before,
-            limit=min(limit, selectors.MAX_HISTORY_PAGE),
+            before=query.validated_data.get("before"),
+            limit=query.validated_data["limit"],
         )
         return Response(
             {
@@ -192,19 +205,6 @@ class ConversationView(ChatAPIView):
         except services.ChatError as error:
             raise _chat_error(error) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def _int_param(request: Request, name: str, *, minimum: int) -> int | None:
-    raw = request.query_params.get(name)
-    if not raw:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError({name: ["A whole number is required."]}) from None
-    if value < minimum:
-        raise ValidationError({name: [f"At least {minimum}."]})
-    return value
 
 
 EXPORT_FORMATS = {
@@ -246,11 +246,22 @@ class ChatSearchHitSerializer(serializers.Serializer):
 
 
 class SearchView(ChatAPIView):
+    class ChatSearchQuerySerializer(serializers.Serializer):
+        q = serializers.CharField(
+            max_length=SEARCH_MAX,
+            help_text="Words to find.",
+            error_messages={
+                "required": "Type something to search for.",
+                "blank": "Type something to search for.",
+                "max_length": "At most {max_length} characters.",
+            },
+        )
+
     class ChatSearchSerializer(serializers.Serializer):
         results = ChatSearchHitSerializer(many=True)
 
     @extend_schema(
-        parameters=[OpenApiParameter("q", str, required=True, description="Words to find.")],
+        parameters=[ChatSearchQuerySerializer],
         responses={200: ChatSearchSerializer, 400: ErrorSerializer, **ERRORS},
         summary="Search the caller's chat history",
         description="Messages containing every word (case-insensitive), newest first, at most "
@@ -258,12 +269,9 @@ class SearchView(ChatAPIView):
         "messages are searched.",
     )
     def get(self, request: AuthedAPIRequest) -> Response:
-        query = request.query_params.get("q", "").strip()
-        if not query:
-            raise ValidationError({"q": ["Type something to search for."]})
-        if len(query) > 200:
-            raise ValidationError({"q": ["At most 200 characters."]})
-        return Response({"results": selectors.search(request.user, query)})
+        query = self.ChatSearchQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response({"results": selectors.search(request.user, query.validated_data["q"])})
 
 
 class ChatBookmarkSerializer(serializers.Serializer):

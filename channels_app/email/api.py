@@ -53,6 +53,9 @@ HH_MM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 API_TO_MODEL = {"timezone": "time_zone", "include_sections": "sections"}
 MODEL_TO_API = {model: api for api, model in API_TO_MODEL.items()}
 MAX_ENGAGEMENT_DAYS = 92
+# Our signed tokens (tokens.py) are under 100 characters.
+TOKEN_MAX = 200
+WEEKDAY_ERROR = "%(value)s is not a weekday: 0 is Monday, 6 is Sunday."
 
 
 EMAIL_DISABLED = "Email briefs are switched off on this server (ENABLE_EMAIL_BRIEFS)."
@@ -85,26 +88,57 @@ def _choices(choices: Any) -> str:
     return ", ".join(choices.values)
 
 
+def _choice_field(choices: Any, what: str) -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=choices.choices,
+        required=False,
+        error_messages={
+            "invalid_choice": f"“{{input}}” is not a {what}: choose {_choices(choices)}."
+        },
+    )
+
+
 class PreferencesInputSerializer(serializers.Serializer):
     """Any subset of the preferences: what is left out keeps its value."""
 
     enabled = serializers.BooleanField(required=False)
-    delivery_time = serializers.CharField(required=False, help_text="Local time, HH:MM (24 h).")
-    timezone = serializers.CharField(required=False, help_text="IANA name: America/New_York.")
-    frequency = serializers.CharField(required=False, help_text=_choices(Frequency))
+    delivery_time = serializers.CharField(
+        required=False, max_length=len("HH:MM"), help_text="Local time, HH:MM (24 h)."
+    )
+    timezone = serializers.CharField(
+        required=False,
+        max_length=64,  # the column's (EmailPreferences.time_zone)
+        help_text="IANA name: America/New_York.",
+    )
+    frequency = _choice_field(Frequency, "frequency")
+    # Django's range validators pass the value to the message (`%(value)s`).
     weekday = serializers.IntegerField(
-        required=False, allow_null=True, help_text="Weekly: 0 is Monday, 6 is Sunday."
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=6,
+        error_messages={"min_value": WEEKDAY_ERROR, "max_value": WEEKDAY_ERROR},
+        help_text="Weekly: 0 is Monday, 6 is Sunday.",
     )
     custom_days = serializers.ListField(
-        child=serializers.JSONField(), required=False, help_text="Custom: weekdays, 0 is Monday."
+        child=serializers.JSONField(),
+        required=False,
+        max_length=7,
+        help_text="Custom: weekdays, 0 is Monday.",
     )
     include_sections = serializers.ListField(
-        child=serializers.JSONField(), required=False, help_text=_choices(Section)
+        child=serializers.JSONField(),
+        required=False,
+        max_length=len(Section.values),
+        help_text=_choices(Section),
     )
-    min_priority = serializers.CharField(required=False, help_text=_choices(Priority))
-    digest_format = serializers.CharField(required=False, help_text=_choices(DigestFormat))
+    min_priority = _choice_field(Priority, "priority")
+    digest_format = _choice_field(DigestFormat, "digest format")
     email = serializers.EmailField(
-        required=False, allow_blank=True, help_text="Empty: the account's address."
+        required=False,
+        allow_blank=True,
+        max_length=254,
+        help_text="Empty: the account's address.",
     )
 
     def to_internal_value(self, data: Any) -> Any:
@@ -132,25 +166,6 @@ class PreferencesInputSerializer(serializers.Serializer):
             raise ValidationError(
                 f"“{value}” is not an IANA time zone name (for example America/New_York)."
             )
-        return value
-
-    def _choice(self, value: str, choices: Any, what: str) -> str:
-        if value not in choices.values:
-            raise ValidationError(f"“{value}” is not a {what}: choose {_choices(choices)}.")
-        return value
-
-    def validate_frequency(self, value: str) -> str:
-        return self._choice(value, Frequency, "frequency")
-
-    def validate_min_priority(self, value: str) -> str:
-        return self._choice(value, Priority, "priority")
-
-    def validate_digest_format(self, value: str) -> str:
-        return self._choice(value, DigestFormat, "digest format")
-
-    def validate_weekday(self, value: int | None) -> int | None:
-        if value is not None and not 0 <= value <= 6:
-            raise ValidationError(f"{value} is not a weekday: 0 is Monday, 6 is Sunday.")
         return value
 
     def validate_custom_days(self, value: list[Any]) -> list[int]:
@@ -327,6 +342,9 @@ class SendDailyBriefView(APIView):
         )
 
 
+CUSTOM_TEMPLATES = [name for name, template in TEMPLATES.items() if template.custom]
+
+
 class SendView(APIView):
     permission_classes = [IsAuthenticated, HasTenant]
 
@@ -338,15 +356,16 @@ class SendView(APIView):
         body = serializers.CharField(
             max_length=20_000, help_text="Plain text; blank lines part paragraphs."
         )
-        template = serializers.CharField(required=False, default="custom_message")
-
-        def validate_template(self, value: str) -> str:
-            custom = [name for name, t in TEMPLATES.items() if t.custom]
-            if value not in custom:
-                raise ValidationError(
-                    f"“{value}” is not a template for custom emails: use {', '.join(custom)}."
-                )
-            return value
+        template = serializers.ChoiceField(
+            choices=CUSTOM_TEMPLATES,
+            required=False,
+            default="custom_message",
+            error_messages={
+                "invalid_choice": "“{input}” is not a template for custom emails: use "
+                + ", ".join(CUSTOM_TEMPLATES)
+                + "."
+            },
+        )
 
     class EmailSendOutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
@@ -451,7 +470,13 @@ class UnsubscribeView(APIView):
         changed = serializers.BooleanField(help_text="False when already unsubscribed.")
 
     @extend_schema(
-        parameters=[OpenApiParameter("token", str, description="From the email's link.")],
+        parameters=[
+            OpenApiParameter(
+                "token",
+                {"type": "string", "maxLength": TOKEN_MAX},
+                description="From the email's link.",
+            )
+        ],
         request=None,
         responses={
             200: UnsubscribeOutputSerializer,
@@ -467,6 +492,11 @@ class UnsubscribeView(APIView):
         if not token or not isinstance(token, str):
             return Response(
                 {"error": "invalid_token", "detail": "The unsubscribe token is missing."},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if len(token) > TOKEN_MAX:
+            return Response(
+                {"error": "invalid_token", "detail": "This link is not valid."},
                 status=status.HTTP_400_BAD_REQUEST,
             )
         try:
@@ -506,7 +536,11 @@ class EngagementView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("days", int, description=f"1 to {MAX_ENGAGEMENT_DAYS}, default 14")
+            OpenApiParameter(
+                "days",
+                {"type": "integer", "minimum": 1, "maximum": MAX_ENGAGEMENT_DAYS, "default": 14},
+                description="The window, in days, today included.",
+            )
         ],
         responses={200: EngagementOutputSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
         summary="Open, click and bounce rates per day (UTC) of the workspace's emails",

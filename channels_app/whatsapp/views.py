@@ -19,12 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_field,
-)
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -325,6 +320,22 @@ class ConversationPagination(PageNumberPagination):
     max_page_size = 100
 
 
+class ConversationPageQuerySerializer(serializers.Serializer):
+    """Checked before the paginator, which would take a page size over its maximum as the
+    maximum: past it is a 400, as for every other input."""
+
+    # Far more pages than one person has conversations, even at one a page.
+    page = serializers.IntegerField(
+        required=False, min_value=1, max_value=10_000, help_text="1-based"
+    )
+    page_size = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=ConversationPagination.max_page_size,
+        help_text=f"Conversations a page (default {ConversationPagination.page_size})",
+    )
+
+
 class ConversationsView(APIView):
     permission_classes = [IsAuthenticated, HasTenant]
     pagination_class = ConversationPagination
@@ -337,10 +348,7 @@ class ConversationsView(APIView):
         results = WhatsAppConversationSerializer(many=True)
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("page", int, description="1-based"),
-            OpenApiParameter("page_size", int, description="Conversations a page, at most 100"),
-        ],
+        parameters=[ConversationPageQuerySerializer],
         responses={
             200: WhatsAppConversationPageSerializer,
             403: ErrorSerializer,
@@ -355,6 +363,7 @@ class ConversationsView(APIView):
     def get(self, request: AuthedAPIRequest, user_id: int) -> Response:
         if not request.user.has_perm("channels_app.view_conversation"):
             raise PermissionDenied("Your role may not see conversations.")
+        ConversationPageQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
         tenant = request.user.tenant
         user = get_object_or_404(
             User.objects.for_tenant(tenant).prefetch_related("phone_numbers"), pk=user_id
