@@ -32,6 +32,7 @@ from channels_app.takeover import (
     conversation_takeover,
 )
 from engarde.errors import ErrorSerializer
+from engarde.pagination import cursor_page_query
 from hitl.models import OPEN_STATUSES, Approval
 from monitoring.conversations import (
     ConversationFilters,
@@ -56,8 +57,6 @@ SEARCH_TOTAL_MAX = 1000
 QUEUE_MAX = 100
 # Conversation.message_count is an integer column.
 MESSAGE_COUNT_MAX = 2**31 - 1
-# DRF's cursors (an offset under 1,000, a direction and a timestamp, base64) are under 100.
-CURSOR_MAX = 256
 
 
 class ConsoleMessageSerializer(serializers.Serializer):
@@ -411,19 +410,9 @@ class ConversationCursor(CursorPagination):
     max_page_size = 100
 
 
-class ConversationPageQuerySerializer(serializers.Serializer):
-    """Checked before the paginator, which would take a page size over its maximum as the
-    maximum: past it is a 400, as for every other input."""
-
-    cursor = serializers.CharField(
-        required=False, max_length=CURSOR_MAX, help_text="From `next` or `previous`"
-    )
-    page_size = serializers.IntegerField(
-        required=False,
-        min_value=1,
-        max_value=ConversationCursor.max_page_size,
-        help_text=f"Conversations a page (default {ConversationCursor.page_size})",
-    )
+ConversationPageQuerySerializer = cursor_page_query(
+    "ConversationPageQuerySerializer", ConversationCursor, "Conversations"
+)
 
 
 def filters_of(data: Any) -> ConversationFilters:

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from accounts.permissions import HasTenant, tenant_of
 from accounts.types import AuthedAPIRequest
 from engarde.errors import ErrorSerializer
+from engarde.pagination import cursor_page_query
 from privacy.access_log import Action, access_record
 from privacy.models import AdminAccessLog
 
@@ -27,10 +28,6 @@ class ReadsAccessLog(BasePermission):
         return request.user.has_perm("privacy.view_adminaccesslog")
 
 
-# DRF's cursors (an offset under 1,000, a direction and a timestamp, base64) are under 100.
-CURSOR_MAX = 256
-
-
 class AccessLogPagination(CursorPagination):
     # Newest first, by cursor: no count of a table that grows for seven years.
     ordering = ("-timestamp", "-id")
@@ -39,19 +36,9 @@ class AccessLogPagination(CursorPagination):
     max_page_size = 200
 
 
-class AccessLogPageQuerySerializer(serializers.Serializer):
-    """Checked before the paginator, which would take a page size over its maximum as the
-    maximum: past it is a 400, as for every other input."""
-
-    cursor = serializers.CharField(
-        required=False, max_length=CURSOR_MAX, help_text="From `next` or `previous`"
-    )
-    page_size = serializers.IntegerField(
-        required=False,
-        min_value=1,
-        max_value=AccessLogPagination.max_page_size,
-        help_text=f"Entries a page (default {AccessLogPagination.page_size})",
-    )
+AccessLogPageQuerySerializer = cursor_page_query(
+    "AccessLogPageQuerySerializer", AccessLogPagination, "Entries"
+)
 
 
 class AccessLogEntrySerializer(serializers.ModelSerializer):

@@ -241,6 +241,25 @@ def _skipped(reason: str) -> BriefOutcome:
     return BriefOutcome("skipped", reason)
 
 
+def _brief_claim_row(
+    preferences: EmailPreferences, brief_date: date, run: BriefRun | None, now: datetime
+) -> EmailSend:
+    """The row that claims a person's brief of a day, not saved yet."""
+    user = preferences.user
+    return EmailSend(
+        tenant=user.member_tenant,
+        user=user,
+        run=run,
+        kind=EmailSend.Kind.DAILY_BRIEF,
+        template="daily_brief",
+        brief_date=brief_date,
+        to_email=preferences.address,
+        status=EmailSend.Status.SENDING,
+        created_at=now,
+        claimed_at=now,
+    )
+
+
 def brief_claim(
     *, preferences: EmailPreferences, brief_date: date, run: BriefRun | None, now: datetime
 ) -> tuple[EmailSend | None, bool]:
@@ -249,18 +268,9 @@ def brief_claim(
     user = preferences.user
     try:
         with transaction.atomic():
-            return EmailSend.objects.create(
-                tenant=user.member_tenant,
-                user=user,
-                run=run,
-                kind=EmailSend.Kind.DAILY_BRIEF,
-                template="daily_brief",
-                brief_date=brief_date,
-                to_email=preferences.address,
-                status=EmailSend.Status.SENDING,
-                created_at=now,
-                claimed_at=now,
-            ), False
+            send = _brief_claim_row(preferences, brief_date, run, now)
+            send.save(force_insert=True)
+            return send, False
     except IntegrityError:
         pass
     existing = EmailSend.objects.filter(
@@ -333,19 +343,7 @@ def _claims_together(
         key = (preferences.user_id, brief_date)
         send = existing.get(key)
         if send is None:
-            user = preferences.user
-            send = EmailSend(
-                tenant=user.member_tenant,
-                user=user,
-                run=run,
-                kind=EmailSend.Kind.DAILY_BRIEF,
-                template="daily_brief",
-                brief_date=brief_date,
-                to_email=preferences.address,
-                status=EmailSend.Status.SENDING,
-                created_at=now,
-                claimed_at=now,
-            )
+            send = _brief_claim_row(preferences, brief_date, run, now)
             # The same brief twice in one batch: the second finds the first's claim.
             existing[key] = send
             fresh.append(send)
