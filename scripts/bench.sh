@@ -21,8 +21,8 @@ declare -A quick=(
   [whatsapp]="--seconds 2 --rate 2 --turns 10"
 )
 declare -A full=(
-  [chat]="--sockets 300 --messages 40 --rate 2"
-  [whatsapp]="--seconds 5 --rate 2 --turns 30"
+  [chat]="--sockets 500 --messages 40 --rate 2"
+  [whatsapp]="--seconds 5 --rate 10 --turns 300"
 )
 # Scaled out as production is: web servers behind a balancer, workers on one broker.
 declare -A stack=(
