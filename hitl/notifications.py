@@ -17,18 +17,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
-from typing import cast
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from guardian.models import UserObjectPermission
-from guardian.shortcuts import get_users_with_perms
 
 from accounts.models import User
 from hitl.models import (
@@ -63,14 +60,7 @@ DEFAULT_CHANNELS: list[str] = [NotificationChannel.EMAIL, NotificationChannel.IN
 
 def approvers_of(approval: Approval) -> list[User]:
     """The people who may decide the approval now."""
-    # Without attach_perms, guardian answers a queryset of users (its annotation says less).
-    users = cast(
-        "QuerySet[User]",
-        get_users_with_perms(
-            approval, only_with_perms_in=["decide_approval"], with_group_users=False
-        ),
-    )
-    return list(users.filter(is_active=True, is_deleted=False, tenant_id=approval.tenant_id))
+    return approvers_by_approval([approval])[approval.pk]
 
 
 def approvers_by_approval(approvals: Iterable[Approval]) -> dict[int, list[User]]:
@@ -78,7 +68,8 @@ def approvers_by_approval(approvals: Iterable[Approval]) -> dict[int, list[User]
     tenants = {approval.pk: approval.tenant_id for approval in approvals}
     if not tenants:
         return {}
-    # Approvals have no direct permission table: guardian's generic one, as approvers_of reads.
+    # Approvals have no direct permission table: guardian's generic one, granted to each
+    # person (a level's approvers get their own grants; groups are not read).
     content_type = ContentType.objects.get_for_model(Approval)
     grants = UserObjectPermission.objects.filter(
         content_type=content_type,
