@@ -282,10 +282,7 @@ def brief_claim(
         return existing, True
     taken = (
         EmailSend.objects.filter(pk=existing.pk)
-        .filter(
-            Q(status=EmailSend.Status.FAILED)
-            | Q(status=EmailSend.Status.SENDING, claimed_at__lt=now - LEASE)
-        )
+        .filter(_takeable_rows(now))
         .update(status=EmailSend.Status.SENDING, claimed_at=now, run=run)
     )
     if not taken:
@@ -314,8 +311,15 @@ def brief_claims(
         return [brief_claim(preferences=p, brief_date=d, run=run, now=now) for p, d in wanted]
 
 
+def _takeable_rows(now: datetime) -> Q:
+    """The claims a sender may take over: failed, or being sent by a claim past its lease."""
+    return Q(status=EmailSend.Status.FAILED) | Q(
+        status=EmailSend.Status.SENDING, claimed_at__lt=now - LEASE
+    )
+
+
 def _takeable(send: EmailSend, now: datetime) -> bool:
-    """As brief_claim's conditional update: failed, or being sent by a claim past its lease."""
+    """`_takeable_rows`, of a row in hand."""
     if send.status == EmailSend.Status.FAILED:
         return True
     return (
@@ -360,10 +364,7 @@ def _claims_together(
     if taken:
         moved = (
             EmailSend.objects.filter(pk__in=[send.pk for send in taken])
-            .filter(
-                Q(status=EmailSend.Status.FAILED)
-                | Q(status=EmailSend.Status.SENDING, claimed_at__lt=now - LEASE)
-            )
+            .filter(_takeable_rows(now))
             .update(status=EmailSend.Status.SENDING, claimed_at=now, run=run)
         )
         if moved != len(taken):
