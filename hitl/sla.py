@@ -56,8 +56,9 @@ from hitl.services.levels import (
 
 logger = logging.getLogger(__name__)
 
-# What a reminder or a breach changes on the approval.
+# What a reminder or a breach changes on the approval, and what the bulk path writes.
 DEADLINE_FIELDS = ["reminded_at", "breached_at", "sla_breached", "sla_breach_minutes"]
+SWEPT_FIELDS = [*DEADLINE_FIELDS, "next_check_at"]
 
 
 @dataclass
@@ -237,7 +238,7 @@ def _deadlines_in_bulk(
             )
             digest.add(notice, told)
     written = [(old, new) for old, new in changed if _differs(old, new)]
-    _update_in_bulk([new for _, new in written], [*DEADLINE_FIELDS, "next_check_at"])
+    _update_in_bulk([new for _, new in written], SWEPT_FIELDS)
     ApprovalHistory.objects.bulk_create(history, batch_size=1000)
     _audit_updates(written)
 
@@ -280,9 +281,7 @@ def _update_in_bulk(approvals: list[Approval], names: list[str]) -> None:
 
 
 def _differs(old: Approval, new: Approval) -> bool:
-    return any(
-        getattr(old, name) != getattr(new, name) for name in [*DEADLINE_FIELDS, "next_check_at"]
-    )
+    return any(getattr(old, name) != getattr(new, name) for name in SWEPT_FIELDS)
 
 
 def _audit_updates(pairs: list[tuple[Approval, Approval]]) -> None:
@@ -299,7 +298,7 @@ def _audit_updates(pairs: list[tuple[Approval, Approval]]) -> None:
         changes = model_instance_diff(
             old,
             new,
-            fields_to_check=[*DEADLINE_FIELDS, "next_check_at"],
+            fields_to_check=SWEPT_FIELDS,
             use_json_for_changes=getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False),
         )
         if changes:
