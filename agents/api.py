@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import BigIntegerField
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -31,6 +30,7 @@ from agents.services import (
 )
 from agents.types import WALKER_AGENT_TYPES, AgentType, BackendKind
 from engarde.errors import ErrorSerializer
+from engarde.fields import IdField
 
 MAX_INPUT_CHARS = 4000
 # Only the last CONTEXT_MESSAGES are read; a client may send a longer window, up to this.
@@ -229,9 +229,7 @@ class ExecuteContextSerializer(serializers.Serializer):
         max_length=MAX_HISTORY_ITEMS,
         help_text=f"Oldest first; the last {CONTEXT_MESSAGES} are read.",
     )
-    conversation_id = serializers.IntegerField(
-        required=False, min_value=1, max_value=BigIntegerField.MAX_BIGINT
-    )
+    conversation_id = IdField(required=False)
     session_id = serializers.CharField(required=False, max_length=100)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import BigIntegerField, Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -32,6 +32,7 @@ from channels_app.takeover import (
     conversation_takeover,
 )
 from engarde.errors import ErrorSerializer
+from engarde.fields import IdField
 from engarde.pagination import cursor_page_query
 from hitl.models import OPEN_STATUSES, Approval
 from monitoring.conversations import (
@@ -344,9 +345,7 @@ class HandbackView(APIView):
 class ConversationFilterSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     agent_type = serializers.ChoiceField(choices=AgentType.choices, required=False)
-    user_id = serializers.IntegerField(
-        required=False, min_value=1, max_value=BigIntegerField.MAX_BIGINT
-    )
+    user_id = IdField(required=False)
     status = serializers.ChoiceField(choices=Conversation.Status.choices, required=False)
     priority = serializers.ChoiceField(choices=Conversation.Priority.choices, required=False)
     sentiment = serializers.ChoiceField(choices=Conversation.Sentiment.choices, required=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import BigIntegerField, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import CursorPagination
@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from accounts.permissions import HasTenant, tenant_of
 from accounts.types import AuthedAPIRequest
 from engarde.errors import ErrorSerializer
+from engarde.fields import IdField
 from engarde.pagination import cursor_page_query
 from privacy.access_log import Action, access_record
 from privacy.models import AdminAccessLog
@@ -63,12 +64,7 @@ class AccessLogEntrySerializer(serializers.ModelSerializer):
 
 
 class AccessLogFilterSerializer(serializers.Serializer):
-    user = serializers.IntegerField(
-        required=False,
-        min_value=1,
-        max_value=BigIntegerField.MAX_BIGINT,
-        help_text="The staff member's id",
-    )
+    user = IdField(required=False, help_text="The staff member's id")
     action = serializers.ChoiceField(choices=Action.choices, required=False)
     resource_type = serializers.CharField(required=False, max_length=32)
     resource_id = serializers.CharField(required=False, max_length=64)

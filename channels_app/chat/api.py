@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import BigIntegerField
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -27,6 +26,7 @@ from agents.types import WALKER_AGENT_TYPES
 from channels_app.chat import selectors, services
 from channels_app.models import Conversation
 from engarde.errors import ErrorSerializer, ServiceDisabled
+from engarde.fields import IdField
 
 CHAT_DISABLED = "The web chat is switched off on this server (ENABLE_CHAT)."
 SEARCH_MAX = 200
@@ -145,12 +145,7 @@ class ConversationsView(ChatAPIView):
 
 class ConversationView(ChatAPIView):
     class ChatHistoryQuerySerializer(serializers.Serializer):
-        before = serializers.IntegerField(
-            required=False,
-            min_value=1,
-            max_value=BigIntegerField.MAX_BIGINT,
-            help_text="Only messages older than this id.",
-        )
+        before = IdField(required=False, help_text="Only messages older than this id.")
         limit = serializers.IntegerField(
             required=False,
             min_value=1,
