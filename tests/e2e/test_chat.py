@@ -264,9 +264,11 @@ def test_hostile_messages_do_not_run_in_the_chat_or_the_admin(
     assert page.locator("#messages img, #messages svg, #messages script").count() == 0
     hrefs = page.locator("#messages a[href]").evaluate_all("links => links.map(a => a.href)")
     assert all(not href.startswith("javascript:") for href in hrefs), hrefs
-    # Markdown tables keep their alignment under the page's CSP (no inline style).
+    # Markdown tables keep their alignment under the page's CSP (no inline style). Checked by
+    # `expect`, which looks again if a late agent reply re-rendered the timeline meanwhile (a
+    # detached cell has no computed style).
     cell = page.locator(".markdown td", has_text="3.10x").first
-    assert cell.evaluate("td => getComputedStyle(td).textAlign") == "right"
+    expect(cell).to_have_css("text-align", "right")
     assert refused == [], refused
     # In one step in the page: a late agent reply re-renders the timeline, which would detach a
     # node Playwright had resolved before scrolling it.
